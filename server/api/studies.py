@@ -1,0 +1,154 @@
+"""Studies and what they hold: series/instances (with rendered frames), documents, recordings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, send_file
+from sqlalchemy import or_, select
+
+from server import audit, db, serialize
+from server.api._common import (
+    document_project,
+    get_or_404,
+    instance_project,
+    json_body,
+    paginate,
+    project_of,
+    recording_project,
+    study_project,
+)
+from server.auth import actor, authorize
+from server.errors import ValidationError
+from server.ingest import store
+from server.models import Document, DocumentKind, Instance, Recording, Study
+from server.openapi import body
+from server.render import render_png
+from server.storage import blobs
+
+bp = Blueprint("studies", __name__)
+
+
+def _viewed(what: str, target_id: int, project_id: int, **details: Any) -> None:
+    """Every view of PHI-bearing content is an audit event, committed with the response."""
+    s = db.session()
+    audit.record(
+        s, actor(), f"view.{what}", target_type=what, target_id=target_id, project_id=project_id, **details
+    )
+    s.commit()
+
+
+@bp.get("/projects/<int:project_id>/studies")
+@authorize("study.read", project_of)
+def list_studies(project_id: int) -> Any:
+    """Studies of a project; `q` matches accession number or StudyInstanceUID, `modality` filters."""
+    q = select(Study).where(Study.project_id == project_id).order_by(Study.id)
+    if term := request.args.get("q"):
+        q = q.where(or_(Study.accession_number.contains(term), Study.study_uid.contains(term)))
+    if modality := request.args.get("modality"):
+        q = q.where(Study.modality == modality)
+    page = paginate(q, serialize.study)
+    _viewed("study_list", project_id, project_id, count=len(page["items"]))
+    return page
+
+
+@bp.get("/studies/<int:study_id>")
+@authorize("study.read", study_project)
+def get_study(study_id: int) -> Any:
+    """A study with its series, instances, documents (without text) and recordings."""
+    study = get_or_404(Study, study_id, "study")
+    out = serialize.study_detail(study)
+    _viewed("study", study.id, study.project_id)
+    return out
+
+
+@bp.post("/studies/<int:study_id>/documents")
+@authorize("study.upload", study_project)
+@body(
+    {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+            "text": {"type": "string"},
+            "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
+            "source": {"type": "string"},
+        },
+    }
+)
+def add_document(study_id: int) -> Any:
+    """Attach a report or transcript given as JSON text."""
+    data = json_body("text")
+    if not isinstance(data["text"], str):
+        raise ValidationError("text must be a string", code="invalid_field")
+    try:
+        kind = DocumentKind(data.get("kind", "report"))
+    except ValueError as exc:
+        raise ValidationError("kind must be report, transcript or note", code="invalid_field") from exc
+    s = db.session()
+    study = get_or_404(Study, study_id, "study")
+    sha, size = blobs().put_bytes(data["text"].encode())
+    store.ensure_blob(s, sha, size, "text/plain")
+    doc, created = store.add_document(
+        s, study, data["text"], sha, kind, source=str(data.get("source", "api"))[:200]
+    )
+    audit.record(
+        s,
+        actor(),
+        "document.create",
+        target_type="document",
+        target_id=doc.id,
+        project_id=study.project_id,
+        created=created,
+    )
+    s.commit()
+    return serialize.document(doc), 201 if created else 200
+
+
+@bp.get("/documents/<int:document_id>")
+@authorize("study.read", document_project)
+def get_document(document_id: int) -> Any:
+    """A document with its text (and word timings for transcripts)."""
+    doc = get_or_404(Document, document_id, "document")
+    out = serialize.document(doc, with_text=True)
+    _viewed("document", doc.id, doc.study.project_id)
+    return out
+
+
+@bp.get("/instances/<int:instance_id>")
+@authorize("study.read", instance_project)
+def get_instance(instance_id: int) -> Any:
+    """Instance metadata (frames, size, pixel spacing)."""
+    return serialize.instance(get_or_404(Instance, instance_id, "instance"))
+
+
+@bp.get("/instances/<int:instance_id>/frames/<int:frame>.png")
+@authorize("study.read", instance_project)
+def render_frame(instance_id: int, frame: int) -> Any:
+    """Render frame `frame` (0-based) as PNG; `center`&`width` or `preset` set the window, else the file's."""
+    inst = get_or_404(Instance, instance_id, "instance")
+    png = render_png(blobs(), inst, frame, request.args.to_dict())
+    _viewed("frame", inst.id, instance_project(instance_id), frame=frame)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.get("/instances/<int:instance_id>/file")
+@authorize("study.read", instance_project)
+def download_instance(instance_id: int) -> Any:
+    """The original file, byte for byte."""
+    inst = get_or_404(Instance, instance_id, "instance")
+    _viewed("instance_file", inst.id, instance_project(instance_id))
+    return send_file(
+        blobs().path(inst.blob_sha256),
+        mimetype=inst.media_type,
+        as_attachment=True,
+        download_name=f"{inst.id}{'.dcm' if inst.media_type == 'application/dicom' else ''}",
+    )
+
+
+@bp.get("/recordings/<int:recording_id>/audio")
+@authorize("study.read", recording_project)
+def get_audio(recording_id: int) -> Any:
+    """The recording's original audio (supports HTTP range requests for seeking)."""
+    rec = get_or_404(Recording, recording_id, "recording")
+    _viewed("recording", rec.id, rec.study.project_id)
+    return send_file(blobs().path(rec.blob_sha256), mimetype=rec.media_type, conditional=True)

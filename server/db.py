@@ -1,0 +1,99 @@
+"""Database engine and sessions, bound to the app by `init_app`; migrations by Alembic."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Hilum table."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files run in WAL mode with foreign keys on."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factory for `app`; apply migrations when configured to."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///") :])), exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["hilum.engine"] = engine
+    app.extensions["hilum.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    if app.config["AUTO_MIGRATE"]:
+        upgrade(engine)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["hilum.engine"]
+
+
+def new_session() -> Session:
+    """A session outside the request cycle (jobs, CLI); the caller closes it."""
+    return current_app.extensions["hilum.sessionmaker"]()
+
+
+def session() -> Session:
+    """The session of the current app context, created on first use."""
+    if "db_session" not in g:
+        g.db_session = new_session()
+    return g.db_session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        if exc is not None:
+            s.rollback()
+        s.close()
+
+
+def alembic_config(engine_: Engine) -> Any:
+    """An Alembic config pointing at `server/migrations`, bound to `engine_`."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(os.path.dirname(__file__), "migrations"))
+    cfg.attributes["engine"] = engine_
+    return cfg
+
+
+def upgrade(engine_: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine_), revision)
+
+
+def current_revision(engine_: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine_.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,341 @@
+"""Ingest: classify each file by its content, validate it, store the original by hash, index it under its
+study, and pair reports/audio/pictures with studies. Every file gets its own verdict; one bad file never
+stops or undoes the others."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from annotators import audio, dicom, images
+from server import audit
+from server.errors import HilumError
+from server.ingest import pairing, store
+from server.ingest.sources import Item, Limits, check_filename, from_zip, is_zip
+from server.models import DocumentKind, Instance, Project
+from server.projects import patient_key
+from server.storage import BlobStore
+
+log = logging.getLogger("hilum.ingest")
+
+TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
+DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ""})
+COMMIT_EVERY = 200
+
+
+@dataclass
+class FileResult:
+    """The verdict on one file."""
+
+    file: str
+    status: str  # stored | duplicate | skipped | error
+    kind: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    study_id: int | None = None
+    paired_by: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+class IngestError(HilumError):
+    status, code = 422, "invalid_file"
+
+
+def _ext(name: str) -> str:
+    return posixpath.splitext(name)[1].lower()
+
+
+def decode_text(data: bytes) -> str:
+    """Report bytes → text: UTF-8 (BOM tolerated), UTF-16 with BOM, else Windows-1252. Binary is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    else:
+        if b"\x00" in data:
+            raise IngestError("the file is binary, not text", code="not_text")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise IngestError("the report is empty", code="empty_text")
+    return text.replace("\r\n", "\n")
+
+
+class Ingestor:
+    """One batch of files into one project."""
+
+    def __init__(
+        self,
+        session: Session,
+        project: Project,
+        blobs: BlobStore,
+        limits: Limits,
+        *,
+        actor: str,
+        explicit: pairing.PairingKey | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
+    ):
+        self.s = session
+        self.project = project
+        self.blobs = blobs
+        self.limits = limits
+        self.actor = actor
+        self.explicit = explicit or pairing.PairingKey()
+        self.index = store.StudyIndex(session, project)
+        self.results: list[FileResult] = []
+        self._pending = 0
+        self.on_result = on_result
+
+    # ------------------------------------------------------------------ driving
+    def run(self, items: Iterable[Item]) -> list[FileResult]:
+        """Ingest everything; DICOM first so that reports and audio find their studies."""
+        expanded = list(self._expand(items))
+        manifests = [i for i in expanded if pairing.is_manifest(i.name)]
+        keys: dict[str, pairing.PairingKey] = {}
+        for item in manifests:
+            try:
+                keys.update(pairing.parse_manifest(item.name, item.read()))
+                self.results.append(FileResult(item.name, "stored", "manifest"))
+            except HilumError as exc:
+                self.results.append(FileResult(item.name, "error", "manifest", exc.code, exc.message))
+        rest = [i for i in expanded if not pairing.is_manifest(i.name)]
+        names = {i.name for i in rest}
+        sidecars = {n for i in rest for n in pairing.sidecar_names(i.name) if n in names and n != i.name}
+        by_name = {i.name: i for i in rest}
+        ordered = sorted((i for i in rest if i.name not in sidecars), key=lambda i: self._rank(i))
+        for item in ordered:
+            key = (
+                keys.get(item.name) or keys.get(posixpath.basename(item.name)) or self._sidecar(item, by_name)
+            )
+            self._one(item, key)
+        for name in sorted(sidecars):
+            self.results.append(
+                FileResult(name, "skipped", "sidecar", reason="pairing sidecar, read with its file")
+            )
+        self._commit()
+        return self.results
+
+    def _expand(self, items: Iterable[Item]) -> Iterable[Item]:
+        for item in items:
+            try:
+                check_filename(item.name)
+                if item.size > self.limits.max_archive_bytes:
+                    raise IngestError("file is larger than the archive limit", code="too_large", status=413)
+                if _ext(item.name) == ".zip":
+                    data = item.read()
+                    if not is_zip(item.name, data[:4]):
+                        raise IngestError("file named .zip is not a zip archive", code="invalid_archive")
+                    members = list(from_zip(io.BytesIO(data), item.name, self.limits))
+                    self.results.append(
+                        FileResult(item.name, "stored", "archive", reason=f"{len(members)} members")
+                    )
+                    yield from members
+                else:
+                    yield item
+            except HilumError as exc:
+                self.results.append(FileResult(item.name, "error", None, exc.code, exc.message))
+
+    @staticmethod
+    def _rank(item: Item) -> tuple[int, str]:
+        ext = _ext(item.name)
+        order = 0 if ext in DICOM_EXTENSIONS else 1 if ext in images.IMAGE_EXTENSIONS else 2
+        return order, item.name
+
+    def _sidecar(self, item: Item, by_name: dict[str, Item]) -> pairing.PairingKey | None:
+        for name in pairing.sidecar_names(item.name):
+            if name in by_name and name != item.name:
+                return pairing.parse_sidecar(by_name[name].read())
+        return None
+
+    def _one(self, item: Item, key: pairing.PairingKey | None) -> None:
+        ext = _ext(item.name)
+        try:
+            data = item.read()
+            if not data:
+                raise IngestError("the file is empty", code="empty_file")
+            if ext in audio.AUDIO_EXTENSIONS:
+                result = self._audio(item.name, data, key)
+            elif ext in TEXT_EXTENSIONS:
+                result = self._report(item.name, data, key)
+            elif ext in images.IMAGE_EXTENSIONS:
+                result = self._image(item.name, data, key)
+            elif ext in DICOM_EXTENSIONS or dicom.looks_like_dicom(data[:132]):
+                result = self._dicom(item.name, data)
+            elif ext == ".json":
+                result = FileResult(
+                    item.name,
+                    "skipped",
+                    None,
+                    "unpaired_sidecar",
+                    "JSON without a file of the same name beside it",
+                )
+            else:
+                result = FileResult(
+                    item.name,
+                    "skipped",
+                    None,
+                    "unsupported_type",
+                    f"files of type {ext or '(none)'} are not imported",
+                )
+        except (HilumError, dicom.DicomError, audio.AudioError, images.ImageError) as exc:
+            code = getattr(exc, "code", "invalid_file")
+            message = getattr(exc, "message", None) or str(exc)
+            result = FileResult(item.name, "error", None, code, message)
+        self.results.append(result)
+        if self.on_result is not None:
+            self.on_result(result)
+        if result.status == "stored":
+            self._pending += 1
+            if self._pending >= COMMIT_EVERY:
+                self._commit()
+
+    def _commit(self) -> None:
+        stored = [r for r in self.results if r.status == "stored" and r.kind not in ("manifest", "archive")]
+        if self._pending:
+            audit.record(
+                self.s,
+                self.actor,
+                "ingest",
+                target_type="project",
+                target_id=self.project.id,
+                project_id=self.project.id,
+                stored=self._pending,
+                total_stored=len(stored),
+            )
+        self.s.commit()
+        self._pending = 0
+
+    # ------------------------------------------------------------------ per kind
+    def _key_for(self, name: str, key: pairing.PairingKey | None) -> pairing.PairingKey | None:
+        if key:
+            return key
+        if self.explicit:
+            return self.explicit
+        stem = posixpath.splitext(posixpath.basename(name))[0]
+        if self.index.find(None, stem) is not None:
+            return pairing.PairingKey(accession_number=stem, by="filename")
+        return None
+
+    def _dicom(self, name: str, data: bytes) -> FileResult:
+        try:
+            info = dicom.read_info(data)
+        except dicom.DicomDirError:
+            return FileResult(
+                name, "skipped", "dicomdir", "dicomdir", "DICOMDIR index; its images import as files"
+            )
+        study, _ = self.index.get_or_create(
+            info.study_instance_uid,
+            info.accession_number,
+            modality=info.modality,
+            description=info.study_description,
+            patient_key=patient_key(self.project, info.patient_id, info.issuer_of_patient_id),
+        )
+        series = self.index.series(
+            study,
+            info.series_instance_uid,
+            modality=info.modality,
+            description=info.series_description,
+            number=info.series_number,
+        )
+        if store.instance_exists(self.s, series, info.sop_instance_uid):
+            return FileResult(name, "duplicate", "dicom", study_id=study.id)
+        sha, size = self.blobs.put_bytes(data)
+        store.ensure_blob(self.s, sha, size, "application/dicom")
+        self.s.add(
+            Instance(
+                series_id=series.id,
+                sop_uid=info.sop_instance_uid,
+                sop_class_uid=info.sop_class_uid,
+                number=info.instance_number,
+                frame_count=info.frame_count,
+                rows=info.rows,
+                columns=info.columns,
+                pixel_spacing=list(info.pixel_spacing) if info.pixel_spacing else None,
+                transfer_syntax_uid=info.transfer_syntax_uid,
+                media_type="application/dicom",
+                blob_sha256=sha,
+            )
+        )
+        return FileResult(name, "stored", "dicom", study_id=study.id)
+
+    def _study_for(self, name: str, key: pairing.PairingKey | None, what: str):  # type: ignore[no-untyped-def]
+        key = self._key_for(name, key)
+        if not key:
+            raise IngestError(
+                f"cannot pair this {what} with a study: give accession_number or "
+                "study_instance_uid (API field, manifest or sidecar JSON)",
+                code="unpaired",
+            )
+        study, _ = self.index.get_or_create(key.study_uid, key.accession_number)
+        return study, key
+
+    def _report(self, name: str, data: bytes, key: pairing.PairingKey | None) -> FileResult:
+        text = decode_text(data)
+        study, key = self._study_for(name, key, "report")
+        kind = DocumentKind(key.kind) if key.kind in {k.value for k in DocumentKind} else DocumentKind.REPORT
+        sha, size = self.blobs.put_bytes(data)
+        store.ensure_blob(self.s, sha, size, "text/plain")
+        _doc, created = store.add_document(self.s, study, text, sha, kind, source="upload")
+        return FileResult(
+            name, "stored" if created else "duplicate", "report", study_id=study.id, paired_by=key.by
+        )
+
+    def _audio(self, name: str, data: bytes, key: pairing.PairingKey | None) -> FileResult:
+        info = audio.probe_audio(data, filename=name)
+        study, key = self._study_for(name, key, "recording")
+        sha, size = self.blobs.put_bytes(data)
+        store.ensure_blob(self.s, sha, size, info.media_type)
+        _rec, created = store.add_recording(self.s, study, sha, info)
+        return FileResult(
+            name, "stored" if created else "duplicate", "audio", study_id=study.id, paired_by=key.by
+        )
+
+    def _image(self, name: str, data: bytes, key: pairing.PairingKey | None) -> FileResult:
+        info = images.probe_image(data)
+        sha = hashlib.sha256(data).hexdigest()
+        key = self._key_for(name, key)
+        if key:
+            study, _ = self.index.get_or_create(key.study_uid, key.accession_number)
+            paired_by = key.by
+        else:  # a picture on its own is its own study, with identifiers derived from its content
+            study, _ = self.index.get_or_create(store.synthetic_uid("study", sha), None, modality="OT")
+            paired_by = None
+        series = self.index.series(
+            study,
+            store.synthetic_uid("series", str(study.id), info.format),
+            modality="OT",
+            description=info.format.upper(),
+        )
+        sop = store.synthetic_uid("instance", sha)
+        if store.instance_exists(self.s, series, sop):
+            return FileResult(name, "duplicate", "image", study_id=study.id)
+        self.blobs.put_bytes(data)
+        store.ensure_blob(self.s, sha, len(data), info.media_type)
+        self.s.add(
+            Instance(
+                series_id=series.id,
+                sop_uid=sop,
+                frame_count=1,
+                rows=info.height,
+                columns=info.width,
+                media_type=info.media_type,
+                blob_sha256=sha,
+            )
+        )
+        return FileResult(name, "stored", "image", study_id=study.id, paired_by=paired_by)
+
+
+def summarize(results: list[FileResult]) -> dict[str, Any]:
+    counts = {
+        k: sum(1 for r in results if r.status == k) for k in ("stored", "duplicate", "skipped", "error")
+    }
+    return {"files": [r.as_dict() for r in results], **counts}

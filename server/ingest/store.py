@@ -1,0 +1,146 @@
+"""Find-or-create the rows a file belongs to. Re-importing the same content is a no-op (`duplicate`)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.models import Blob, Document, DocumentKind, Instance, Project, Recording, Series, Study
+
+
+def synthetic_uid(*parts: str) -> str:
+    """A deterministic DICOM UID under the 2.25 (UUID-derived) root, for pictures without DICOM identity."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()[:16]
+    return "2.25." + str(int.from_bytes(digest, "big"))
+
+
+class StudyIndex:
+    """Study/series lookups for one batch, cached so a folder of thousands of instances stays fast."""
+
+    def __init__(self, session: Session, project: Project):
+        self.s = session
+        self.project = project
+        self._studies: dict[tuple[str, str], Study] = {}
+        self._series: dict[tuple[int, str], Series] = {}
+
+    def find(self, study_uid: str | None, accession: str | None) -> Study | None:
+        if study_uid:
+            hit = self._lookup("uid", study_uid, Study.study_uid == study_uid)
+            if hit:
+                return hit
+        if accession:
+            return self._lookup("acc", accession, Study.accession_number == accession)
+        return None
+
+    def _lookup(self, kind: str, value: str, cond: Any) -> Study | None:
+        if (kind, value) in self._studies:
+            return self._studies[(kind, value)]
+        study = self.s.execute(
+            select(Study).where(Study.project_id == self.project.id, cond).order_by(Study.id).limit(1)
+        ).scalar_one_or_none()
+        if study is not None:
+            self._remember(study)
+        return study
+
+    def _remember(self, study: Study) -> None:
+        if study.study_uid:
+            self._studies[("uid", study.study_uid)] = study
+        if study.accession_number:
+            self._studies[("acc", study.accession_number)] = study
+
+    def get_or_create(
+        self, study_uid: str | None, accession: str | None, **fields: Any
+    ) -> tuple[Study, bool]:
+        study = self.find(study_uid, accession)
+        created = False
+        if study is None:
+            study = Study(
+                project_id=self.project.id, study_uid=study_uid, accession_number=accession, **fields
+            )
+            self.s.add(study)
+            self.s.flush()
+            created = True
+        else:
+            # A study first known by accession (from a report) adopts the UID when its images arrive.
+            if study_uid and not study.study_uid:
+                study.study_uid = study_uid
+            if accession and not study.accession_number:
+                study.accession_number = accession
+            for key, value in fields.items():
+                if value and not getattr(study, key):
+                    setattr(study, key, value)
+        self._remember(study)
+        return study, created
+
+    def series(self, study: Study, series_uid: str, **fields: Any) -> Series:
+        key = (study.id, series_uid)
+        if key not in self._series:
+            found = self.s.execute(
+                select(Series).where(Series.study_id == study.id, Series.series_uid == series_uid)
+            ).scalar_one_or_none()
+            if found is None:
+                found = Series(study_id=study.id, series_uid=series_uid, **fields)
+                self.s.add(found)
+                self.s.flush()
+            self._series[key] = found
+        return self._series[key]
+
+
+def ensure_blob(s: Session, sha256: str, size: int, media_type: str) -> None:
+    if s.get(Blob, sha256) is None:
+        s.add(Blob(sha256=sha256, size=size, media_type=media_type))
+
+
+def instance_exists(s: Session, series: Series, sop_uid: str) -> Instance | None:
+    return s.execute(
+        select(Instance).where(Instance.series_id == series.id, Instance.sop_uid == sop_uid)
+    ).scalar_one_or_none()
+
+
+def add_document(
+    s: Session, study: Study, text: str, sha256: str, kind: DocumentKind, source: str
+) -> tuple[Document, bool]:
+    """A report/transcript; the same bytes on the same study are a duplicate, new text is a new version."""
+    dup = s.execute(
+        select(Document).where(
+            Document.study_id == study.id, Document.blob_sha256 == sha256, Document.kind == kind
+        )
+    ).scalar_one_or_none()
+    if dup is not None:
+        return dup, False
+    version = (
+        s.execute(
+            select(func.count())
+            .select_from(Document)
+            .where(Document.study_id == study.id, Document.kind == kind, Document.source == source)
+        ).scalar_one()
+        + 1
+    )
+    doc = Document(
+        study_id=study.id, kind=kind, source=source, version=version, text=text, blob_sha256=sha256
+    )
+    s.add(doc)
+    s.flush()
+    return doc, True
+
+
+def add_recording(s: Session, study: Study, sha256: str, info: Any) -> tuple[Recording, bool]:
+    dup = s.execute(
+        select(Recording).where(Recording.study_id == study.id, Recording.blob_sha256 == sha256)
+    ).scalar_one_or_none()
+    if dup is not None:
+        return dup, False
+    rec = Recording(
+        study_id=study.id,
+        blob_sha256=sha256,
+        media_type=info.media_type,
+        duration=info.duration_s,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+    )
+    s.add(rec)
+    s.flush()
+    return rec, True
