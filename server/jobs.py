@@ -1,6 +1,7 @@
-"""Slow work runs as a job: a stored row with status and progress, executed in-process (default) or on Celery
-workers (`HILUM_BROKER_URL=redis://...`). Every job ends in a final state; a job whose runner died (no heartbeat)
-is put back in the queue and retried, up to JOB_MAX_ATTEMPTS."""
+"""Slow work runs as a job: a stored row with status and progress, executed in-process (default) or on
+Celery workers (`HILUM_BROKER_URL=redis://...`). Every job ends in a final state; a job whose runner died (no
+heartbeat for JOB_STALE_SECONDS) is claimed again and retried, up to JOB_MAX_ATTEMPTS. The attempt number
+fences a runner that was given up for dead: it can no longer write the job's progress or final state."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from server import db
+from server.config import ConfigError
 from server.models import Job, JobStatus
 
 log = logging.getLogger("hilum.jobs")
 
-HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_SECONDS = 5.0  # at most; a quarter of JOB_STALE_SECONDS when that is shorter
 
 JobFunction = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
 REGISTRY: dict[str, JobFunction] = {}
@@ -44,17 +46,18 @@ def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
 
 
 class JobContext:
-    """What a running job sees: its id, its params, and a way to report progress."""
+    """What a running job sees: its id, its attempt, and a way to report progress."""
 
-    def __init__(self, job_id: str):
+    def __init__(self, job_id: str, attempt: int | None = None):
         self.job_id = job_id
+        self.attempt = attempt
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Store progress (0..1) and a short message (no PHI) in its own transaction."""
         with db.new_session() as s:
             s.execute(
                 update(Job)
-                .where(Job.id == self.job_id)
+                .where(_owned(self.job_id, self.attempt))
                 .values(progress=max(0.0, min(1.0, fraction)), message=message[:500], heartbeat_at=_now())
             )
             s.commit()
@@ -66,6 +69,17 @@ def _now() -> datetime:
 
 def _stale_cutoff() -> datetime:
     return _now() - timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+
+
+def _stale(cutoff: datetime) -> ColumnElement[bool]:
+    """Running, but its runner has not been heard from since `cutoff`."""
+    return (Job.status == JobStatus.RUNNING) & (Job.heartbeat_at < cutoff)
+
+
+def _owned(job_id: str, attempt: int | None) -> ColumnElement[bool]:
+    """The job is still running as this attempt (not re-claimed after its runner was given up for dead)."""
+    cond = (Job.id == job_id) & (Job.status == JobStatus.RUNNING)
+    return cond if attempt is None else cond & (Job.attempts == attempt)
 
 
 def submit(
@@ -93,16 +107,29 @@ def submit(
     return job
 
 
-def _claim(job_id: str) -> Job | None:
-    """Move the job to RUNNING if it is queued, or running with a dead runner. None: someone else has it."""
-    with db.new_session() as s:
-        claimable = or_(
-            Job.status == JobStatus.QUEUED,
-            (Job.status == JobStatus.RUNNING) & (Job.heartbeat_at < _stale_cutoff()),
+def _give_up(s: Any, job_id: str, attempts: int, cutoff: datetime) -> None:
+    s.execute(
+        update(Job)
+        .where(Job.id == job_id, _stale(cutoff))
+        .values(
+            status=JobStatus.FAILED, finished_at=_now(), message=f"interrupted {attempts} times; giving up"
         )
+    )
+
+
+def _claim(job_id: str) -> Job | None:
+    """Move the job to RUNNING if it is queued, or running with a dead runner and attempts left.
+    None: it is final, someone alive has it, or it just ran out of attempts."""
+    cutoff = _stale_cutoff()
+    with db.new_session() as s:
+        dead = s.execute(select(Job.attempts).where(Job.id == job_id, _stale(cutoff))).scalar()
+        if dead is not None and dead >= current_app.config["JOB_MAX_ATTEMPTS"]:
+            _give_up(s, job_id, dead, cutoff)
+            s.commit()
+            return None
         res = s.execute(
             update(Job)
-            .where(Job.id == job_id, claimable)
+            .where(Job.id == job_id, or_(Job.status == JobStatus.QUEUED, _stale(cutoff)))
             .values(
                 status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=_now(), heartbeat_at=_now()
             )
@@ -114,13 +141,13 @@ def _claim(job_id: str) -> Job | None:
 
 
 def _finish(
-    job_id: str, status: JobStatus, *, result: dict[str, Any] | None = None, message: str = ""
+    job_id: str, attempt: int, status: JobStatus, *, result: dict[str, Any] | None = None, message: str = ""
 ) -> None:
     with db.new_session() as s:
         values: dict[str, Any] = {"status": status, "finished_at": _now(), "message": message[:500]}
         if status is JobStatus.SUCCEEDED:
             values.update(progress=1.0, result=result or {})
-        s.execute(update(Job).where(Job.id == job_id).values(**values))
+        s.execute(update(Job).where(_owned(job_id, attempt)).values(**values))
         s.commit()
 
 
@@ -131,78 +158,70 @@ def execute(job_id: str) -> None:
         return
     fn = REGISTRY.get(job.kind)
     if fn is None:
-        _finish(job_id, JobStatus.FAILED, message=f"unknown job kind {job.kind!r}")
+        _finish(job_id, job.attempts, JobStatus.FAILED, message=f"unknown job kind {job.kind!r}")
         return
     stop = threading.Event()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    beat = threading.Thread(target=_heartbeat, args=(app, job_id, stop), daemon=True)
+    beat = threading.Thread(target=_heartbeat, args=(app, job_id, job.attempts, stop), daemon=True)
     beat.start()
     try:
-        result = fn(JobContext(job_id), dict(job.params or {}))
+        result = fn(JobContext(job_id, job.attempts), dict(job.params or {}))
     except Exception as exc:  # noqa: BLE001 - every failure must end in a stored final state
         log.warning("job %s (%s) failed: %s", job_id, job.kind, type(exc).__name__)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: the job failed"
-        _finish(job_id, JobStatus.FAILED, message=str(message))
+        _finish(job_id, job.attempts, JobStatus.FAILED, message=str(message))
     else:
-        _finish(job_id, JobStatus.SUCCEEDED, result=result)
+        _finish(job_id, job.attempts, JobStatus.SUCCEEDED, result=result)
     finally:
         stop.set()
+        beat.join()
 
 
-def _heartbeat(app: Flask, job_id: str, stop: threading.Event) -> None:
+def _heartbeat(app: Flask, job_id: str, attempt: int, stop: threading.Event) -> None:
     with app.app_context():
-        while not stop.wait(HEARTBEAT_SECONDS):
-            with db.new_session() as s:
-                s.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                    .values(heartbeat_at=_now())
-                )
-                s.commit()
+        interval = min(HEARTBEAT_SECONDS, app.config["JOB_STALE_SECONDS"] / 4)
+        while not stop.wait(interval):
+            try:
+                with db.new_session() as s:
+                    s.execute(update(Job).where(_owned(job_id, attempt)).values(heartbeat_at=_now()))
+                    s.commit()
+            except Exception as exc:  # noqa: BLE001 - a missed beat is retried; the job goes on
+                log.warning("job %s heartbeat failed: %s", job_id, type(exc).__name__)
 
 
 def recover() -> list[str]:
-    """Re-dispatch jobs whose runner died (running, no heartbeat) or that were never picked up; fail the ones
-    that ran out of attempts. Returns the ids re-dispatched."""
+    """Re-dispatch jobs whose runner died (running, no heartbeat) or that nobody picked up (queued, not
+    dispatched within the stale window); fail the ones out of attempts. Returns the ids re-dispatched."""
     cutoff = _stale_cutoff()
     max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
-    with db.new_session() as s:
-        stale = s.execute(
-            select(Job.id, Job.attempts).where(
-                or_(
-                    (Job.status == JobStatus.RUNNING) & (Job.heartbeat_at < cutoff),
-                    (Job.status == JobStatus.QUEUED) & (Job.created_at < cutoff),
-                )
-            )
-        ).all()
+    last_dispatch = func.coalesce(Job.heartbeat_at, Job.created_at)
+    not_picked_up = (Job.status == JobStatus.QUEUED) & (last_dispatch < cutoff)
     again = []
-    for job_id, attempts in stale:
-        if attempts >= max_attempts:
-            _finish(job_id, JobStatus.FAILED, message=f"interrupted {attempts} times; giving up")
-        else:
+    with db.new_session() as s:
+        rows = s.execute(select(Job.id, Job.attempts, Job.status).where(or_(_stale(cutoff), not_picked_up)))
+        for job_id, attempts, status in rows.all():
+            if status is JobStatus.RUNNING and attempts >= max_attempts:
+                _give_up(s, job_id, attempts, cutoff)
+                continue
+            if status is JobStatus.QUEUED:  # heartbeat_at of a queued job: when it was last dispatched
+                s.execute(update(Job).where(Job.id == job_id, not_picked_up).values(heartbeat_at=_now()))
             again.append(job_id)
-            runner().dispatch(job_id)
+        s.commit()
+    for job_id in again:
+        runner().dispatch(job_id)
     return again
 
 
-class InProcessRunner:
-    """A thread pool inside the server process, plus a sweeper that recovers interrupted jobs."""
+class _Runner:
+    """What both runners share: a sweeper thread that calls `recover()` every `interval` seconds."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.pool = ThreadPoolExecutor(max_workers=app.config["JOB_WORKERS"], thread_name_prefix="hilum-job")
-        self._sweeper: threading.Thread | None = None
         self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
 
     def dispatch(self, job_id: str) -> None:
-        self.pool.submit(self._run, job_id)
-
-    def _run(self, job_id: str) -> None:
-        with self.app.app_context():
-            try:
-                execute(job_id)
-            except Exception:  # noqa: BLE001 - a pool thread must never die silently
-                log.exception("job runner failed for %s", job_id)
+        raise NotImplementedError
 
     def start_sweeper(self, interval: float) -> None:
         def loop() -> None:
@@ -210,7 +229,7 @@ class InProcessRunner:
                 with self.app.app_context():
                     try:
                         recover()
-                    except Exception:  # noqa: BLE001
+                    except Exception:  # noqa: BLE001 - the next sweep tries again
                         log.exception("job recovery sweep failed")
 
         self._sweeper = threading.Thread(target=loop, name="hilum-job-sweeper", daemon=True)
@@ -218,13 +237,45 @@ class InProcessRunner:
 
     def shutdown(self) -> None:
         self._stop.set()
+        if self._sweeper is not None:
+            self._sweeper.join()
+
+
+class InProcessRunner(_Runner):
+    """A thread pool inside the server process. A job id already waiting in the pool is not queued twice."""
+
+    def __init__(self, app: Flask):
+        super().__init__(app)
+        self.pool = ThreadPoolExecutor(max_workers=app.config["JOB_WORKERS"], thread_name_prefix="hilum-job")
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+
+    def dispatch(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._pending:
+                return
+            self._pending.add(job_id)
+        self.pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        with self._lock:
+            self._pending.discard(job_id)
+        with self.app.app_context():
+            try:
+                execute(job_id)
+            except Exception:  # noqa: BLE001 - a pool thread must never die silently
+                log.exception("job runner failed for %s", job_id)
+
+    def shutdown(self) -> None:
+        super().shutdown()
         self.pool.shutdown(wait=True)
 
 
-class CeleryRunner:
+class CeleryRunner(_Runner):
     """Sends job ids to Celery workers (`hilum worker`) over Redis."""
 
     def __init__(self, app: Flask):
+        super().__init__(app)
         from server.celery_app import make_celery
 
         self.celery = make_celery(app)
@@ -233,17 +284,21 @@ class CeleryRunner:
         self.celery.send_task("hilum.run_job", args=[job_id])
 
     def shutdown(self) -> None:
-        pass
+        super().shutdown()
+        self.celery.close()
 
 
-def runner() -> InProcessRunner | CeleryRunner:
+def runner() -> _Runner:
     return current_app.extensions["hilum.runner"]
 
 
 def init_app(app: Flask) -> None:
     import server.job_kinds  # noqa: F401  (registers the built-in kinds)
 
-    app.config.setdefault("JOB_STALE_SECONDS", 60)
+    for key, default in (("JOB_STALE_SECONDS", 60), ("JOB_VISIBILITY_SECONDS", 3600)):
+        value = app.config.setdefault(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"HILUM_{key} must be a positive number of seconds, got {value!r}")
     if app.config["BROKER_URL"]:
         app.extensions["hilum.runner"] = CeleryRunner(app)
     else:
@@ -251,12 +306,11 @@ def init_app(app: Flask) -> None:
 
 
 def start_background(app: Flask) -> None:
-    """For long-running server processes: recover interrupted jobs now and keep sweeping."""
+    """For long-running server processes (either runner): recover interrupted jobs now and keep sweeping, so
+    a job whose runner or Celery worker died is re-dispatched within about JOB_STALE_SECONDS."""
     with app.app_context():
         recover()
-    r = app.extensions["hilum.runner"]
-    if isinstance(r, InProcessRunner):
-        r.start_sweeper(interval=max(5.0, app.config["JOB_STALE_SECONDS"] / 2))
+    app.extensions["hilum.runner"].start_sweeper(interval=max(0.5, app.config["JOB_STALE_SECONDS"] / 2))
 
 
 def wait(job_id: str, timeout: float = 30.0) -> Job:

@@ -216,6 +216,9 @@ def _validate_pixels(ds: Dataset) -> int:
     if count == 0:
         if all(keyword in ds for keyword in ("Rows", "Columns", "BitsAllocated")):
             raise MalformedDicomError("The header describes an image but has no pixel data (truncated?).")
+        sop_class = _text(ds, "SOPClassUID")
+        if sop_class and "Image Storage" in UID(sop_class).name:
+            raise MalformedDicomError("An image object without pixel data (truncated?).")
         return 0
     keyword = next(k for k in PIXEL_KEYWORDS if k in ds)
     rows, columns = _integer(ds, "Rows"), _integer(ds, "Columns")

@@ -36,10 +36,9 @@ def _file_item(name: str, stream: Any) -> Item:
     return Item(name, read, size)
 
 
-def _raw_item() -> Item:
+def _raw_item(spool: Any) -> Item:
     name = check_filename(request.args.get("filename", ""))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     copied = 0
     while chunk := request.stream.read(1024 * 1024):
         copied += len(chunk)
@@ -61,8 +60,12 @@ def upload(project_id: int) -> Any:
         if not files:
             raise ValidationError("no files in the upload", code="no_files")
         items = [_file_item(f.filename or "", f.stream) for f in files]
-    else:
-        items = [_raw_item()]
+        return _ingest(project, items)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        return _ingest(project, [_raw_item(spool)])
+
+
+def _ingest(project: Project, items: list[Item]) -> Any:
     explicit = PairingKey(
         request.values.get("accession_number") or None,
         request.values.get("study_instance_uid") or None,
@@ -70,7 +73,7 @@ def upload(project_id: int) -> Any:
     )
     ingestor = Ingestor(db.session(), project, blobs(), limits(), actor=actor(), explicit=explicit)
     body = summarize(ingestor.run(items))
-    if body["stored"] == 0 and body["duplicate"] == 0 and body["error"]:
+    if body["stored"] == 0 and body["duplicates"] == 0 and body["errors"]:
         first = next(f for f in body["files"] if f["status"] == "error")
         status = 413 if first.get("code") == "too_large" else 422
         return {"error": first["code"], "message": first["reason"], **body}, status

@@ -66,8 +66,8 @@ def command(
             if row["status"] == "error":
                 click.echo(f"error    {row['file']}: {row.get('reason')}", err=True)
     click.echo(
-        f"stored {summary['stored']}, duplicate {summary['duplicate']}, skipped {summary['skipped']}, "
-        f"errors {summary['error']}"
+        f"stored {summary['stored']}, duplicate {summary['duplicates']}, skipped {summary['skipped']}, "
+        f"errors {summary['errors']}"
     )
-    if summary["error"] and not summary["stored"] and not summary["duplicate"]:
+    if summary["errors"] and not summary["stored"] and not summary["duplicates"]:
         raise SystemExit(1)

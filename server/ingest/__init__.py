@@ -335,7 +335,7 @@ class Ingestor:
 
 
 def summarize(results: list[FileResult]) -> dict[str, Any]:
-    counts = {
-        k: sum(1 for r in results if r.status == k) for k in ("stored", "duplicate", "skipped", "error")
-    }
-    return {"files": [r.as_dict() for r in results], **counts}
+    """The batch answer: per-file verdicts and counts (`stored`, `duplicates`, `skipped`, `errors`)."""
+    count = {k: sum(1 for r in results if r.status == k) for k in ("stored", "duplicate", "skipped", "error")}
+    return {"files": [r.as_dict() for r in results], "stored": count["stored"], "duplicates": count["duplicate"],
+            "skipped": count["skipped"], "errors": count["error"]}

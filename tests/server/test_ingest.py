@@ -1,0 +1,256 @@
+"""Ingest over the API: every supported kind, pairing, idempotency, and every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+import os
+import wave
+import zipfile
+
+import pytest
+from pydicom.data import get_testdata_file
+
+from tests.conftest import dicom_bytes
+from tests.server.conftest import upload
+
+
+def _wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x00\x01" * int(seconds * rate))
+    return out.getvalue()
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (32, 24), 128).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def _studies(client, project, headers):
+    return client.get(f"/api/v1/projects/{project.id}/studies", headers=headers).json
+
+
+def test_dicom_upload_creates_study_series_instance(client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("a/ct.dcm", dicom_bytes("CT_small.dcm")))
+    assert r.status_code == 201
+    assert r.json["stored"] == 1 and r.json["files"][0]["kind"] == "dicom"
+    detail = client.get(f"/api/v1/studies/{r.json['files'][0]['study_id']}", headers=admin_headers).json
+    assert detail["modality"] == "CT" and detail["patient_key"] and len(detail["patient_key"]) == 24
+    inst = detail["series"][0]["instances"][0]
+    assert (inst["rows"], inst["columns"], inst["frame_count"]) == (128, 128, 1)
+    assert inst["pixel_spacing"] and inst["sha256"]
+
+
+def test_reimport_is_idempotent(client, project, admin_headers):
+    data = dicom_bytes("MR_small.dcm")
+    assert upload(client, project.id, admin_headers, ("mr.dcm", data)).json["stored"] == 1
+    again = upload(client, project.id, admin_headers, ("other-name.dcm", data))
+    assert again.status_code == 200 and again.json["duplicates"] == 1 and again.json["stored"] == 0
+    assert _studies(client, project, admin_headers)["total"] == 1
+
+
+def test_original_bytes_are_kept_exactly(client, project, admin_headers):
+    data = dicom_bytes("CT_small.dcm")
+    r = upload(client, project.id, admin_headers, ("ct.dcm", data))
+    detail = client.get(f"/api/v1/studies/{r.json['files'][0]['study_id']}", headers=admin_headers).json
+    inst_id = detail["series"][0]["instances"][0]["id"]
+    with client.get(f"/api/v1/instances/{inst_id}/file", headers=admin_headers) as r:
+        assert r.data == data
+
+
+def test_zip_with_several_series_and_multiframe(client, project, admin_headers):
+    archive = _zip({"s/ct.dcm": dicom_bytes("CT_small.dcm"), "s/mr.dcm": dicom_bytes("MR_small.dcm"),
+                    "s/us.dcm": dicom_bytes("examples_ybr_color.dcm")})
+    r = upload(client, project.id, admin_headers, ("batch.zip", archive))
+    assert r.status_code == 201, r.json
+    assert r.json["stored"] == 4  # the archive itself + three instances
+    frames = []
+    for s in _studies(client, project, admin_headers)["items"]:
+        detail = client.get(f"/api/v1/studies/{s['id']}", headers=admin_headers).json
+        frames += [i["frame_count"] for se in detail["series"] for i in se["instances"]]
+    assert sorted(frames) == [1, 1, 30]
+
+
+def test_dicomdir_tree_imports_images_and_skips_the_index(client, project, admin_headers):
+    root = os.path.join(os.path.dirname(get_testdata_file("CT_small.dcm", download=False)), "dicomdirtests")
+    members = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for fn in files:
+            path = os.path.join(dirpath, fn)
+            with open(path, "rb") as f:
+                members[os.path.relpath(path, root)] = f.read()
+    r = upload(client, project.id, admin_headers, ("tree.zip", _zip(members)))
+    assert r.status_code == 201, r.json
+    kinds = [f.get("kind") for f in r.json["files"]]
+    assert "dicomdir" in kinds
+    assert r.json["stored"] >= 10
+    assert _studies(client, project, admin_headers)["total"] >= 2
+
+
+def test_report_paired_by_accession_field_then_images_arrive(client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("r.txt", b"No acute findings."), accession_number="ACC-1")
+    assert r.status_code == 201 and r.json["files"][0]["paired_by"] == "explicit"
+    study_id = r.json["files"][0]["study_id"]
+    detail = client.get(f"/api/v1/studies/{study_id}", headers=admin_headers).json
+    assert detail["accession_number"] == "ACC-1" and len(detail["documents"]) == 1
+
+
+def test_report_and_audio_paired_by_manifest_and_sidecar(client, project, admin_headers):
+    ct = dicom_bytes("CT_small.dcm")
+    import pydicom
+
+    uid = pydicom.dcmread(io.BytesIO(ct)).StudyInstanceUID
+    manifest = f"file,study_instance_uid\nreport.txt,{uid}\n".encode()
+    r = upload(client, project.id, admin_headers, ("ct.dcm", ct), ("manifest.csv", manifest),
+               ("report.txt", b"Lungs are clear."), ("dictation.wav", _wav()),
+               ("dictation.json", f'{{"study_instance_uid": "{uid}"}}'.encode()))
+    assert r.status_code == 201, r.json
+    by_file = {f["file"]: f for f in r.json["files"]}
+    assert by_file["report.txt"]["paired_by"] == "manifest"
+    assert by_file["dictation.wav"]["paired_by"] == "sidecar"
+    assert by_file["dictation.json"]["status"] == "skipped"
+    study_ids = {by_file[n]["study_id"] for n in ("ct.dcm", "report.txt", "dictation.wav")}
+    assert len(study_ids) == 1
+    detail = client.get(f"/api/v1/studies/{study_ids.pop()}", headers=admin_headers).json
+    assert detail["recordings"][0]["duration"] == pytest.approx(0.5, abs=0.01)
+    doc = client.get(f"/api/v1/documents/{detail['documents'][0]['id']}", headers=admin_headers).json
+    assert doc["text"] == "Lungs are clear."
+
+
+def test_png_without_pairing_becomes_its_own_study(client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("xray.png", _png()))
+    assert r.status_code == 201 and r.json["files"][0]["kind"] == "image"
+    detail = client.get(f"/api/v1/studies/{r.json['files'][0]['study_id']}", headers=admin_headers).json
+    inst = detail["series"][0]["instances"][0]
+    assert (inst["columns"], inst["rows"], inst["media_type"]) == (32, 24, "image/png")
+    png = client.get(f"/api/v1/instances/{inst['id']}/frames/0.png", headers=admin_headers)
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_raw_body_upload(client, project, admin_headers):
+    r = client.post(f"/api/v1/projects/{project.id}/uploads?filename=ct.dcm", data=dicom_bytes(),
+                    headers={**admin_headers, "Content-Type": "application/octet-stream"})
+    assert r.status_code == 201 and r.json["stored"] == 1
+
+
+# ------------------------------------------------------------------ bad input: 4xx, error shape, nothing lost
+
+def _truncated() -> bytes:
+    return dicom_bytes("CT_small.dcm")[:3000]
+
+
+@pytest.mark.parametrize("name, content, code", [
+    ("bad.dcm", b"this is not dicom at all" * 10, "not_dicom"),
+    ("truncated.dcm", _truncated(), "malformed_dicom"),
+    ("png-named.dcm", _png(), "not_dicom"),
+    ("voice.wav", b"RIFF....not really audio" * 20, "not_audio"),
+    ("voice.mp3", b"\x00" * 400, "not_audio"),
+    ("empty.txt", b"", "empty_file"),
+    ("binary.txt", b"\x00\x01\x02garbage", "not_text"),
+    ("orphan.txt", b"Report without any pairing key", "unpaired"),
+    ("fake.zip", b"not a zip", "invalid_archive"),
+    ("../../etc/passwd.dcm", dicom_bytes("CT_small.dcm"), "invalid_filename"),
+    ("/abs/path.dcm", dicom_bytes("CT_small.dcm"), "invalid_filename"),
+])
+def test_bad_file_gets_4xx_with_error_shape(client, project, admin_headers, name, content, code):
+    before = upload(client, project.id, admin_headers, ("keep.dcm", dicom_bytes("MR_small.dcm")))
+    assert before.status_code == 201
+    r = upload(client, project.id, admin_headers, (name, content))
+    assert 400 <= r.status_code < 500
+    assert r.json["error"] == code and r.json["message"]
+    assert "Traceback" not in r.get_data(as_text=True)
+    # nothing stored before is lost, and the server still answers
+    studies = _studies(client, project, admin_headers)
+    assert studies["total"] == 1
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_bad_file_in_a_batch_does_not_stop_the_others(client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("ok.dcm", dicom_bytes()), ("bad.dcm", b"junk" * 50))
+    assert r.status_code == 201
+    assert {f["file"]: f["status"] for f in r.json["files"]} == {"ok.dcm": "stored", "bad.dcm": "error"}
+
+
+def test_zip_with_path_traversal_is_refused_whole(client, project, admin_headers):
+    archive = _zip({"fine.dcm": dicom_bytes(), "../../evil.dcm": dicom_bytes("MR_small.dcm")})
+    r = upload(client, project.id, admin_headers, ("evil.zip", archive))
+    assert r.status_code == 422 and r.json["error"] == "unsafe_archive"
+    assert _studies(client, project, admin_headers)["total"] == 0
+
+
+def test_zip_bomb_is_refused_before_extraction(client, project, admin_headers):
+    bomb = _zip({"zeros.dcm": b"\x00" * 50_000_000})  # ~50 KB compressed, ratio ~1000
+    assert len(bomb) < 200_000
+    r = upload(client, project.id, admin_headers, ("bomb.zip", bomb))
+    assert r.status_code == 422 and r.json["error"] == "unsafe_archive"
+
+
+def test_archive_expanding_past_the_limit_is_refused(tmp_path, sqlite_template, make):
+    import shutil
+
+    from tests.conftest import Factory, build_app
+
+    shutil.copy(sqlite_template, tmp_path / "l.sqlite3")
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'l.sqlite3'}", MAX_ARCHIVE_BYTES=100_000)
+    f = Factory(app)
+    headers = f.headers(f.user("boss", admin=True))
+    p = f.project("small")
+    archive = _zip({f"{i}.txt": b"x" * 60_000 for i in range(5)})  # 300 KB expanded, ~2 KB compressed
+    assert len(archive) < 100_000
+    r = upload(app.test_client(), p.id, headers, ("big.zip", archive))
+    assert r.status_code == 422 and r.json["error"] == "unsafe_archive"
+
+
+def test_oversize_upload_gets_413(tmp_path, sqlite_template):
+    import shutil
+
+    from tests.conftest import Factory, build_app
+
+    shutil.copy(sqlite_template, tmp_path / "o.sqlite3")
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 'o.sqlite3'}", MAX_UPLOAD_BYTES=10_000)
+    f = Factory(app)
+    headers = f.headers(f.user("boss", admin=True))
+    p = f.project("tiny")
+    client = app.test_client()
+    r = upload(client, p.id, headers, ("ct.dcm", dicom_bytes()))
+    assert r.status_code == 413 and r.json["error"] == "request_entity_too_large"
+    raw = client.post(f"/api/v1/projects/{p.id}/uploads?filename=ct.dcm", data=dicom_bytes(),
+                      headers={**headers, "Content-Type": "application/octet-stream"})
+    assert raw.status_code == 413
+
+
+def test_upload_without_files(client, project, admin_headers):
+    r = client.post(f"/api/v1/projects/{project.id}/uploads", data={}, headers=admin_headers,
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and r.json["error"] == "no_files"
+
+
+def test_cli_import_folder(app, tmp_path, project):
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "ct.dcm").write_bytes(dicom_bytes())
+    (folder / "ct-copy.dcm").write_bytes(dicom_bytes())
+    (folder / "notes.xyz").write_bytes(b"?")
+    env = {"HILUM_DATABASE_URL": app.config["DATABASE_URL"], "HILUM_INSTANCE_PATH": app.instance_path,
+           "HILUM_SECRET_KEY": "x", "HILUM_AUTO_MIGRATE": "false"}
+    result = CliRunner().invoke(main, ["import", str(folder), "--project", "chest", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "stored 1, duplicate 1, skipped 1, errors 0" in result.output
