@@ -23,6 +23,7 @@ from server.models import Job, JobStatus
 
 log = logging.getLogger("hilum.jobs")
 
+HILUM_PACKAGES = {"server", "annotators", "ontologies"}
 HEARTBEAT_SECONDS = 5.0  # at most; a quarter of JOB_STALE_SECONDS when that is shorter
 
 JobFunction = Callable[["JobContext", dict[str, Any]], dict[str, Any] | None]
@@ -168,13 +169,24 @@ def execute(job_id: str) -> None:
         result = fn(JobContext(job_id, job.attempts), dict(job.params or {}))
     except Exception as exc:  # noqa: BLE001 - every failure must end in a stored final state
         log.warning("job %s (%s) failed: %s", job_id, job.kind, type(exc).__name__)
-        message = getattr(exc, "message", None) or f"{type(exc).__name__}: the job failed"
-        _finish(job_id, job.attempts, JobStatus.FAILED, message=str(message))
+        _finish(job_id, job.attempts, JobStatus.FAILED, message=_public_message(exc))
     else:
         _finish(job_id, job.attempts, JobStatus.SUCCEEDED, result=result)
     finally:
         stop.set()
         beat.join()
+
+
+def _public_message(exc: Exception) -> str:
+    """What a client may read about a failure. Hilum's own domain exceptions (a `message` attribute, or a
+    class defined in server/annotators/ontologies) carry text written for users, never PHI; a builtin or
+    third-party error may quote the data it choked on, so only its type is shown."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    if type(exc).__module__.partition(".")[0] in HILUM_PACKAGES and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: the job failed"
 
 
 def _heartbeat(app: Flask, job_id: str, attempt: int, stop: threading.Event) -> None:

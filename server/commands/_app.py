@@ -18,10 +18,13 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
         from server.errors import HilumError
 
         app = create_app()
-        with app.app_context():
-            try:
+        try:
+            with app.app_context():
                 return fn(*args, **kwargs)
-            except HilumError as exc:
-                raise click.ClickException(exc.message) from None
+        except HilumError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            app.extensions["hilum.runner"].shutdown()
+            app.extensions["hilum.engine"].dispose()
 
     return wrapper
