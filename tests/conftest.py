@@ -73,8 +73,8 @@ def pg_database() -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     import sqlalchemy as sa
 
-    from server.db import Base
     from server.audit import GENESIS
+    from server.db import Base
 
     engine = sa.create_engine(url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from tests.conftest import dicom_bytes
 from tests.server.conftest import upload
 
-
 # ------------------------------------------------------------------ tasks
 
 def test_assign_next_and_finish(client, study, make, project, admin_headers):

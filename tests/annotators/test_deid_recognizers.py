@@ -1,0 +1,139 @@
+"""Table-driven tests of the PHI recognizers, through the configured engine (real Presidio + real spaCy)."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotators.deid import DeidEngine, PhiSpan, get_engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> DeidEngine:
+    """The process-wide engine (spaCy model and lexicons load once per test session)."""
+    return get_engine()
+
+
+def assert_found(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> list[PhiSpan]:
+    """Every (substring, label) in `expected` is covered by a found span with that label."""
+    spans = engine.analyze(text)
+    for phrase, label in expected:
+        start = text.index(phrase)
+        end = start + len(phrase)
+        hits = [s for s in spans if s.start <= start and end <= s.end]
+        assert hits, (
+            f"{phrase!r} not found in {text!r}; got {[(text[s.start : s.end], s.label) for s in spans]}"
+        )
+        assert hits[0].label == label, f"{phrase!r}: {hits[0].label} != {label}"
+    return spans
+
+
+def assert_clean(engine: DeidEngine, text: str) -> None:
+    """Nothing is flagged in `text`."""
+    spans = engine.analyze(text)
+    assert not spans, [(text[s.start : s.end], s.label) for s in spans]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("HPI: found on floor 7/22 by husband.", [("7/22", "DATE")]),
+        ("Admitted 7-22-04 from home.", [("7-22-04", "DATE")]),
+        ("Surgery on July 22nd went well.", [("July 22nd", "DATE")]),
+        ("Seen in clinic 22-Jul.", [("22-Jul", "DATE")]),
+        ("Pt thinks it is the 22nd.", [("22nd", "DATE")]),
+        ("PMH: MI 1992, CABG '95.", [("1992", "DATE"), ("'95", "DATE")]),
+        ("Last visit 2004-03-11.", [("2004-03-11", "DATE")]),
+        ("Echo March 3, 2011 showed EF 40%.", [("March 3, 2011", "DATE")]),
+    ],
+)
+def test_dates(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+@pytest.mark.parametrize(
+    "text", ["PEEP 5/5, PS 10/5.", "Give 1/2 NS at 100 cc/hr.", "Strength 5/5 in all extremities."]
+)
+def test_not_dates(engine: DeidEngine, text: str) -> None:
+    assert_clean(engine, text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("93 yo female admitted with CHF.", [("93", "AGE")]),
+        ("Patient is a 101-year-old man.", [("101", "AGE")]),
+        ("Age: 95, lives alone.", [("95", "AGE")]),
+    ],
+)
+def test_ages_over_89(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+def test_ages_under_90_are_not_phi(engine: DeidEngine) -> None:
+    assert_clean(engine, "58 yo female with CAD.")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dr. Okonkwo aware of labs.", [("Okonkwo", "NAME")]),
+        ("PER DR ZABRISKIE, HOLD HEPARIN.", [("ZABRISKIE", "NAME")]),
+        ("MR. SMITH RESTING COMFORTABLY.", [("SMITH", "NAME")]),
+        ("son bartholomew in to visit.", [("bartholomew", "NAME")]),
+        ("Seen by J. Okafor, MD.", [("J. Okafor", "NAME")]),
+        ("Winifred Castellano RN", [("Winifred Castellano", "NAME")]),
+        ("NP TREMBLAY AWARE.", [("TREMBLAY", "NAME")]),
+        ("Daughter Philomena Okafor is health care proxy.", [("Philomena Okafor", "NAME")]),
+    ],
+)
+def test_names(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Call daughter at 555-201-7788.", [("555-201-7788", "PHONE")]),
+        ("Fax (410) 555-0199 with results.", [("(410) 555-0199", "PHONE")]),
+        ("Resident pager 83554.", [("83554", "PHONE")]),
+        ("MRN: 00412837 verified.", [("00412837", "ID")]),
+        ("Accession # A7781234 sent.", [("A7781234", "ID")]),
+        ("SSN 536-22-8726 on file.", [("536-22-8726", "SSN")]),
+        ("Email jdoe@example.org for records.", [("jdoe@example.org", "EMAIL")]),
+        ("Portal https://portal.example.org/login.", [("https://portal.example.org/login", "URL")]),
+        ("Device at 192.168.14.2 offline.", [("192.168.14.2", "IP_ADDRESS")]),
+        ("Lives at 42 Juniper Lane, Apt 3.", [("42 Juniper Lane, Apt 3", "ADDRESS")]),
+        ("Mailing address Towson, MD 21204.", [("21204", "ZIP")]),
+        ("Pacemaker serial no. PX4471220.", [("PX4471220", "DEVICE_ID")]),
+        ("Licence plate 7ABC123 in lot.", [("7ABC123", "LICENSE")]),
+    ],
+)
+def test_structured_identifiers(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Transferred from Holy Cross Hospital.", [("Holy Cross", "INSTITUTION")]),
+        ("Plan: transfer to St. Mary's tomorrow.", [("Mary's", "INSTITUTION")]),
+        ("Plan: transfer to Wexford 2 in AM.", [("Wexford", "INSTITUTION")]),
+        ("Husband lives in Hagerstown.", [("Hagerstown", "LOCATION")]),
+    ],
+)
+def test_places(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["BNP 450, lungs clear, Lasix 40 mg IV given.", "Foley draining clear yellow urine.", "Abd soft, +BS."],
+)
+def test_clinical_words_are_not_phi(engine: DeidEngine, text: str) -> None:
+    assert_clean(engine, text)
+
+
+def test_span_provenance(engine: DeidEngine) -> None:
+    (span,) = engine.analyze("Seen 7/22.")
+    assert span.source.startswith("hilum_date@")
+    assert span.as_dict()["label"] == "DATE"
