@@ -22,6 +22,8 @@ from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from annotators.errors import EngineError
+
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".mp3", ".ogg", ".m4a"})
 
 MEDIA_TYPES: dict[str, str] = {
@@ -42,17 +44,10 @@ _PARSERS: dict[str, tuple[Any, ...]] = {
 }
 
 
-class AudioError(Exception):
+class AudioError(EngineError):
     """The bytes are not usable audio; ``code`` is ``not_audio`` or ``empty_audio``. Messages hold no PHI."""
 
-    def __init__(self, message: str, *, code: str = "not_audio") -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def message(self) -> str:
-        """The human-readable message."""
-        return str(self)
+    code = "not_audio"
 
 
 @dataclass(frozen=True)

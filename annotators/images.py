@@ -16,6 +16,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, JpegImagePlugin, PngImagePlugin
 
+from annotators.errors import EngineError
+
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
 MAX_PIXELS = 100_000_000
 
@@ -25,17 +27,10 @@ _JPEG_SIGNATURE = b"\xff\xd8\xff"
 _EXIF_ORIENTATION = 0x0112
 
 
-class ImageError(Exception):
+class ImageError(EngineError):
     """The bytes are not a usable image; ``code`` is ``not_image`` or ``image_too_large``."""
 
-    def __init__(self, message: str, *, code: str = "not_image") -> None:
-        super().__init__(message)
-        self.code = code
-
-    @property
-    def message(self) -> str:
-        """The human-readable message."""
-        return str(self)
+    code = "not_image"
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,13 @@ no file names, no element values, no text copied from the parser.
 
 from __future__ import annotations
 
+from annotators.errors import EngineError
 
-class DicomError(Exception):
+
+class DicomError(EngineError):
     """Base class of every DICOM engine error; ``code`` is a stable snake_case identifier."""
 
     code: str = "dicom_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-
-    @property
-    def message(self) -> str:
-        """The human-readable message (PHI-free)."""
-        return str(self)
 
 
 class NotDicomError(DicomError):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from annotators import audio, dicom, images
+from annotators.errors import EngineError
 from server import audit
 from server.errors import HilumError
 from server.ingest import pairing, store
@@ -186,7 +187,7 @@ class Ingestor:
                     "unsupported_type",
                     f"files of type {ext or '(none)'} are not imported",
                 )
-        except (HilumError, dicom.DicomError, audio.AudioError, images.ImageError) as exc:
+        except (HilumError, EngineError) as exc:
             code = getattr(exc, "code", "invalid_file")
             message = getattr(exc, "message", None) or str(exc)
             result = FileResult(item.name, "error", None, code, message)
