@@ -19,8 +19,16 @@ from server.models import Annotation, Document, Project, Series, Study
 
 FORMAT_VERSION = 1
 
-# name → fn(record: dict, project: Project) -> dict; applied in order to every record when de-identifying.
-DEID_HOOKS: dict[str, Callable[[dict[str, Any], Project], dict[str, Any]]] = {}
+
+
+def _hilum_deid(project: Project) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    from server.deid_export import ExportDeidentifier
+
+    return ExportDeidentifier(project)
+
+
+# name → factory(project) → fn(record) -> record, applied in order to every record when de-identifying.
+DEID_HOOKS: dict[str, Callable[[Project], Callable[[dict[str, Any]], dict[str, Any]]]] = {"hilum": _hilum_deid}
 
 
 class DeidUnavailable(RuntimeError):
@@ -61,13 +69,13 @@ def write_jsonl(
             "no de-identification engine is installed; export with deidentify=false "
             "(admins only) or install the de-identification hooks"
         )
+    hooks = [factory(project) for factory in DEID_HOOKS.values()] if deidentify else []
     counts: dict[str, int] = {}
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as out:
         for n, rec in enumerate(records(s, project), 1):
-            if deidentify:
-                for hook in DEID_HOOKS.values():
-                    rec = hook(rec, project)
+            for hook in hooks:
+                rec = hook(rec)
             out.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
             counts[rec["type"]] = counts.get(rec["type"], 0) + 1
             if progress and n % 1000 == 0:

@@ -13,17 +13,20 @@ CHUNK = 1024 * 1024
 
 
 class BlobStore:
-    """Blobs under `root/ab/cd/<sha256>`; writes go to a temp file, are hashed, then renamed into place."""
+    """Blobs under `root/ab/<sha256>` (256 folders: a fresh store does not pay for creating a folder per blob);
+    writes go to a temp file, are hashed, then renamed into place."""
 
     def __init__(self, root: str):
         self.root = root
-        os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
+        self._tmp = os.path.join(root, "tmp")
+        self._dirs: set[str] = set()
+        os.makedirs(self._tmp, exist_ok=True)
 
     def path(self, sha256: str) -> str:
         """Where the blob with this digest lives (it may not exist)."""
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise ValueError("not a sha256 digest")
-        return os.path.join(self.root, sha256[:2], sha256[2:4], sha256)
+        return os.path.join(self.root, sha256[:2], sha256)
 
     def exists(self, sha256: str) -> bool:
         return os.path.exists(self.path(sha256))
@@ -40,7 +43,7 @@ class BlobStore:
         """Store a stream chunk by chunk; raise OverflowError past `limit` bytes (nothing is kept)."""
         h = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
+        fd, tmp = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):
@@ -54,7 +57,7 @@ class BlobStore:
             if os.path.exists(target):
                 os.remove(tmp)
             else:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
+                self._makedirs(os.path.dirname(target))
                 os.chmod(tmp, 0o444)
                 os.replace(tmp, target)
             return digest, size
@@ -70,9 +73,14 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
 
+    def _makedirs(self, folder: str) -> None:
+        if folder not in self._dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._dirs.add(folder)
+
     def _write_atomic(self, target: str, chunks: list[bytes]) -> None:
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.join(self.root, "tmp"))
+        self._makedirs(os.path.dirname(target))
+        fd, tmp = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydicom import dcmread
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     UID,
@@ -262,10 +265,38 @@ def _validate_fragments(data: bytes, frames: int) -> None:
         raise MalformedDicomError("The encapsulated pixel data has fewer fragments than frames (truncated?).")
 
 
+# Value representations whose raw bytes are plain ASCII: read without pydicom's conversion and validation,
+# which otherwise costs as much as parsing the whole file.
+_ASCII_VRS = frozenset({"UI", "CS", "SH", "DA", "TM", "DT", "IS", "DS", "AS"})
+
+
+@functools.lru_cache(maxsize=256)
+def _tag(keyword: str) -> int | None:
+    return tag_for_keyword(keyword)
+
+
+def _raw_ascii(ds: Dataset, keyword: str) -> str | None | bool:
+    """The first value of an ASCII-VR element straight from its raw bytes; False when that shortcut does
+    not apply (already converted, implicit VR without a known VR, or another VR)."""
+    tag = _tag(keyword)
+    if tag is None or tag not in ds:
+        return None if tag is not None else False
+    elem = ds.get_item(tag)
+    if not isinstance(elem, RawDataElement) or elem.VR not in _ASCII_VRS:
+        return False
+    if not elem.value:
+        return None
+    text = elem.value.decode("latin-1").split("\\", 1)[0].strip(" \x00")
+    return text or None
+
+
 def _text(ds: Dataset | None, keyword: str) -> str | None:
     """The element's value as stripped text, or None when absent or empty."""
     if ds is None:
         return None
+    fast = _raw_ascii(ds, keyword)
+    if fast is not False:
+        return fast  # type: ignore[return-value]
     value = ds.get(keyword)
     if value is None:
         return None
@@ -279,7 +310,8 @@ def _text(ds: Dataset | None, keyword: str) -> str | None:
 
 def _integer(ds: Dataset, keyword: str) -> int | None:
     """The element's value as an int, or None when absent, empty or not a number."""
-    value = ds.get(keyword)
+    fast = _raw_ascii(ds, keyword)
+    value: Any = ds.get(keyword) if fast is False else fast
     if value is None or value == "":
         return None
     try:

@@ -158,6 +158,10 @@ class Ingestor:
         return None
 
     def _one(self, item: Item, key: pairing.PairingKey | None) -> None:
+        with self.s.no_autoflush:  # new instances go to the database in batches
+            self._classify_and_store(item, key)
+
+    def _classify_and_store(self, item: Item, key: pairing.PairingKey | None) -> None:
         ext = _ext(item.name)
         try:
             data = item.read()
@@ -247,11 +251,11 @@ class Ingestor:
             description=info.series_description,
             number=info.series_number,
         )
-        if store.instance_exists(self.s, series, info.sop_instance_uid):
+        if self.index.has_instance(series, info.sop_instance_uid):
             return FileResult(name, "duplicate", "dicom", study_id=study.id)
         sha, size = self.blobs.put_bytes(data)
         store.ensure_blob(self.s, sha, size, "application/dicom")
-        self.s.add(
+        self.index.add_instance(
             Instance(
                 series_id=series.id,
                 sop_uid=info.sop_instance_uid,
@@ -264,7 +268,8 @@ class Ingestor:
                 transfer_syntax_uid=info.transfer_syntax_uid,
                 media_type="application/dicom",
                 blob_sha256=sha,
-            )
+            ),
+            series,
         )
         return FileResult(name, "stored", "dicom", study_id=study.id)
 
@@ -317,11 +322,11 @@ class Ingestor:
             description=info.format.upper(),
         )
         sop = store.synthetic_uid("instance", sha)
-        if store.instance_exists(self.s, series, sop):
+        if self.index.has_instance(series, sop):
             return FileResult(name, "duplicate", "image", study_id=study.id)
         self.blobs.put_bytes(data)
         store.ensure_blob(self.s, sha, len(data), info.media_type)
-        self.s.add(
+        self.index.add_instance(
             Instance(
                 series_id=series.id,
                 sop_uid=sop,
@@ -330,7 +335,8 @@ class Ingestor:
                 columns=info.width,
                 media_type=info.media_type,
                 blob_sha256=sha,
-            )
+            ),
+            series,
         )
         return FileResult(name, "stored", "image", study_id=study.id, paired_by=paired_by)
 

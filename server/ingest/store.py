@@ -6,9 +6,12 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.models import Blob, Document, DocumentKind, Instance, Project, Recording, Series, Study
+from server.models._types import utcnow
 
 
 def synthetic_uid(*parts: str) -> str:
@@ -25,6 +28,7 @@ class StudyIndex:
         self.project = project
         self._studies: dict[tuple[str, str], Study] = {}
         self._series: dict[tuple[int, str], Series] = {}
+        self._sops: dict[int, set[str]] = {}  # series id -> SOP Instance UIDs stored (loaded once per series)
 
     def find(self, study_uid: str | None, accession: str | None) -> Study | None:
         if study_uid:
@@ -85,19 +89,30 @@ class StudyIndex:
                 found = Series(study_id=study.id, series_uid=series_uid, **fields)
                 self.s.add(found)
                 self.s.flush()
+                self._sops[found.id] = set()
+            else:
+                self._sops[found.id] = set(
+                    self.s.execute(select(Instance.sop_uid).where(Instance.series_id == found.id)).scalars()
+                )
             self._series[key] = found
         return self._series[key]
 
+    def has_instance(self, series: Series, sop_uid: str) -> bool:
+        """Whether the series already holds this SOP Instance UID (stored earlier or in this batch)."""
+        return sop_uid in self._sops[series.id]
+
+    def add_instance(self, instance: Instance, series: Series) -> None:
+        """Queue a new instance; rows go to the database in batches when the session flushes."""
+        self._sops[series.id].add(instance.sop_uid)
+        self.s.add(instance)
+
 
 def ensure_blob(s: Session, sha256: str, size: int, media_type: str) -> None:
-    if s.get(Blob, sha256) is None:
-        s.add(Blob(sha256=sha256, size=size, media_type=media_type))
-
-
-def instance_exists(s: Session, series: Series, sop_uid: str) -> Instance | None:
-    return s.execute(
-        select(Instance).where(Instance.series_id == series.id, Instance.sop_uid == sop_uid)
-    ).scalar_one_or_none()
+    """Record a stored blob (one statement; a blob already known is left as it is)."""
+    dialect = s.get_bind().dialect.name
+    insert_ = sqlite_insert if dialect == "sqlite" else pg_insert
+    s.execute(insert_(Blob).values(sha256=sha256, size=size, media_type=media_type, created_at=utcnow())
+              .on_conflict_do_nothing(index_elements=["sha256"]))
 
 
 def add_document(
