@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server import audit
 from server.errors import Conflict, NotFound, ValidationError
@@ -21,6 +22,7 @@ from server.models import (
     Study,
     User,
 )
+from server.models._types import utcnow
 
 GEOMETRY_TYPES = {"box": (2, 2), "polygon": (3, 10_000), "point": (1, 1), "polyline": (2, 10_000)}
 MACHINE_SOURCE = re.compile(r"^[a-z][a-z0-9_.-]*@[0-9A-Za-z.+-]+$")
@@ -34,9 +36,7 @@ def _label(project: Project, kind: AnnotationKind, label: Any) -> str:
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         raise _fail("label must be a non-empty string of at most 100 characters", "label")
     group = {"span": "spans", "region": "regions", "link": "links"}[kind.value]
-    allowed = [
-        x if isinstance(x, str) else x.get("name") for x in (project.label_schema or {}).get(group, [])
-    ]
+    allowed = [x if isinstance(x, str) else x.get("name") for x in (project.label_schema or {}).get(group, [])]
     if allowed and label not in allowed:
         raise ValidationError(
             f"label {label!r} is not in the project's {group} schema: {', '.join(allowed)}",
@@ -50,9 +50,7 @@ def _concepts(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(c, dict) and c.get("id") for c in value):
-        raise _fail(
-            "concepts must be a list of objects with at least an id (ontology, id, name, score)", "concepts"
-        )
+        raise _fail("concepts must be a list of objects with at least an id (ontology, id, name, score)", "concepts")
     return [{k: c[k] for k in ("ontology", "id", "name", "score") if k in c} for c in value]
 
 
@@ -67,9 +65,7 @@ def _geometry(value: Any, inst: Instance) -> dict[str, Any]:
     if isinstance(value, dict) and value.get("type") == "mask":
         rle = value.get("rle")
         if not isinstance(rle, list) or not all(isinstance(n, int) and n >= 0 for n in rle):
-            raise _fail(
-                "a mask needs `rle`: run lengths (non-negative integers) over rows × columns", "geometry"
-            )
+            raise _fail("a mask needs `rle`: run lengths (non-negative integers) over rows × columns", "geometry")
         if inst.rows and inst.columns and sum(rle) != inst.rows * inst.columns:
             raise _fail("mask run lengths must add up to rows × columns", "geometry")
         return {"type": "mask", "rle": rle}
@@ -80,17 +76,10 @@ def _geometry(value: Any, inst: Instance) -> dict[str, Any]:
     if (
         not isinstance(points, list)
         or not low <= len(points) <= high
-        or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)
-            for p in points
-        )
+        or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p) for p in points)
     ):
         raise _fail(f"a {value['type']} needs {low}..{high} points as [x, y] pixel pairs", "geometry")
-    if (
-        inst.rows
-        and inst.columns
-        and not all(0 <= x <= inst.columns and 0 <= y <= inst.rows for x, y in points)
-    ):
+    if inst.rows and inst.columns and not all(0 <= x <= inst.columns and 0 <= y <= inst.rows for x, y in points):
         raise _fail("points must lie inside the image (0..columns, 0..rows)", "geometry")
     return {"type": value["type"], "points": points}
 
@@ -104,9 +93,7 @@ def _study_instance(s: Session, study: Study, instance_id: int) -> Instance:
     return inst
 
 
-def _span_fields(
-    s: Session, study: Study, data: dict[str, Any], current: Annotation | None
-) -> dict[str, Any]:
+def _span_fields(s: Session, study: Study, data: dict[str, Any], current: Annotation | None) -> dict[str, Any]:
     doc_id = data.get("document_id", current.document_id if current else None)
     doc = s.get(Document, doc_id) if isinstance(doc_id, int) else None
     if doc is None or doc.study_id != study.id:
@@ -119,9 +106,7 @@ def _span_fields(
     return {"document_id": doc.id, "start": start, "end": end, "text": doc.text[start:end]}
 
 
-def _region_fields(
-    s: Session, study: Study, data: dict[str, Any], current: Annotation | None
-) -> dict[str, Any]:
+def _region_fields(s: Session, study: Study, data: dict[str, Any], current: Annotation | None) -> dict[str, Any]:
     inst_id = data.get("instance_id", current.instance_id if current else None)
     inst = _study_instance(s, study, inst_id if isinstance(inst_id, int) else -1)
     frame = data.get("frame", current.frame if current else 0)
@@ -145,9 +130,7 @@ def _status(value: Any) -> AnnotationStatus:
     try:
         return AnnotationStatus(value)
     except ValueError as exc:
-        raise _fail(
-            f"status must be one of {', '.join(x.value for x in AnnotationStatus)}", "status"
-        ) from exc
+        raise _fail(f"status must be one of {', '.join(x.value for x in AnnotationStatus)}", "status") from exc
 
 
 def create(s: Session, study: Study, data: dict[str, Any], user: User) -> Annotation:
@@ -200,14 +183,11 @@ def update_annotation(s: Session, ann: Annotation, data: dict[str, Any], user: U
     """Apply a change if `data["version"]` is the stored version; else Conflict carrying the current record."""
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationError(
-            "version is required (the version you edited)", code="missing_field", fields=["version"]
-        )
-    study = s.get(Study, ann.study_id)
-    project = s.get(Project, ann.project_id)
-    assert study is not None and project is not None
+        raise ValidationError("version is required (the version you edited)", code="missing_field", fields=["version"])
     changes: dict[str, Any] = {}
     if "label" in data:
+        project = s.get(Project, ann.project_id)
+        assert project is not None
         changes["label"] = _label(project, ann.kind, data["label"])
     if "concepts" in data:
         changes["concepts"] = _concepts(data["concepts"])
@@ -216,19 +196,20 @@ def update_annotation(s: Session, ann: Annotation, data: dict[str, Any], user: U
             raise _fail("attributes must be an object", "attributes")
         changes["attributes"] = data["attributes"]
     if ann.kind is AnnotationKind.SPAN and {"start", "end", "document_id"} & data.keys():
-        changes.update(_span_fields(s, study, data, ann))
+        changes.update(_span_fields(s, _study(s, ann), data, ann))
     if ann.kind is AnnotationKind.REGION and {"geometry", "frame", "instance_id"} & data.keys():
-        changes.update(_region_fields(s, study, data, ann))
+        changes.update(_region_fields(s, _study(s, ann), data, ann))
     if "status" in data:
         changes["status"] = _status(data["status"])
     elif changes and ann.status is AnnotationStatus.PROPOSED:
         changes["status"] = AnnotationStatus.EDITED
     if not changes:
         raise ValidationError("nothing to change", code="no_changes")
+    written = {**changes, "version": version + 1, "author_id": user.id, "updated_at": utcnow()}
     res = s.execute(
         update(Annotation)
         .where(Annotation.id == ann.id, Annotation.version == version)
-        .values(**changes, version=version + 1, author_id=user.id)
+        .values(**written)
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:
@@ -244,8 +225,15 @@ def update_annotation(s: Session, ann: Annotation, data: dict[str, Any], user: U
         fields=sorted(changes),
         version=version + 1,
     )
-    s.expire(ann)
+    for key, value in written.items():  # the row as written, without reading it back
+        set_committed_value(ann, key, value)
     return ann
+
+
+def _study(s: Session, ann: Annotation) -> Study:
+    study = s.get(Study, ann.study_id)
+    assert study is not None
+    return study
 
 
 def delete_annotation(s: Session, ann: Annotation, version: int, user: User) -> None:

@@ -48,8 +48,12 @@ def record(
     """Append an event in the caller's transaction, so it commits (or rolls back) with the change it records."""
     # Bumping the head first takes the write lock (row lock on PostgreSQL, database lock on SQLite),
     # so concurrent appenders queue here instead of forking the chain.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()
     ts = datetime.now(UTC).isoformat(timespec="microseconds")
     details_json = json.dumps(details, sort_keys=True, separators=(",", ":"), default=str)
     target = str(target_id)
@@ -94,9 +98,7 @@ def verify(session: Session) -> VerifyResult:
             problems.append(f"events {expected_seq}..{ev.seq - 1} are missing")
         if ev.prev_hash != prev:
             problems.append(f"event {ev.seq}: link to the previous event is broken")
-        body = _canonical(
-            ev.seq, ev.ts, ev.actor, ev.action, ev.target_type, ev.target_id, ev.project_id, ev.details
-        )
+        body = _canonical(ev.seq, ev.ts, ev.actor, ev.action, ev.target_type, ev.target_id, ev.project_id, ev.details)
         if chain_hash(ev.prev_hash, body) != ev.hash:
             problems.append(f"event {ev.seq}: content does not match its hash (edited)")
         prev = ev.hash

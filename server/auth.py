@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server import db
@@ -98,11 +99,9 @@ def _aware(ts: datetime | None) -> datetime | None:
 
 def _user_from_bearer(header: str) -> User:
     plain = header[len("Bearer ") :].strip()
-    token = (
-        db.session()
-        .execute(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
-        .scalar_one_or_none()
-    )
+    token = db.session().execute(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == token_digest(plain))
+    ).scalar_one_or_none()
     now = datetime.now(UTC)
     expires = _aware(token.expires_at) if token else None
     if token is None or token.revoked_at is not None or (expires and expires < now) or not token.user.active:

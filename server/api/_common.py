@@ -108,8 +108,9 @@ def recording_project(recording_id: int, **_: Any) -> int:
 
 
 def annotation_project(annotation_id: int, **_: Any) -> int:
-    return _scalar_or_404(select(Annotation.project_id).where(Annotation.id == annotation_id), "annotation")
+    # the row itself: the view's get_or_404 then finds it in the session without another query
+    return get_or_404(Annotation, annotation_id, "annotation").project_id
 
 
 def task_project(task_id: int, **_: Any) -> int:
-    return _scalar_or_404(select(Task.project_id).where(Task.id == task_id), "task")
+    return get_or_404(Task, task_id, "task").project_id
