@@ -18,6 +18,10 @@ COMMAND_MODULES = [
     "server.commands.demo",
     "server.commands.deid",
     "server.commands.ontology",
+    "server.commands.annotate",
+    "server.commands.train",
+    "server.commands.transcribe",
+    "server.commands.models",
 ]
 
 

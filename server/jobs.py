@@ -304,8 +304,19 @@ def runner() -> _Runner:
     return current_app.extensions["hilum.runner"]
 
 
+# Modules that register job kinds with @job_kind; each capability adds its own module here.
+JOB_KIND_MODULES = ["server.job_kinds", "server.text_jobs", "server.transcription_jobs"]
+
+
 def init_app(app: Flask) -> None:
-    import server.job_kinds  # noqa: F401  (registers the built-in kinds)
+    import importlib
+
+    for name in JOB_KIND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a capability not installed yet
+            if exc.name != name:
+                raise
 
     for key, default in (("JOB_STALE_SECONDS", 60), ("JOB_VISIBILITY_SECONDS", 3600)):
         value = app.config.setdefault(key, default)
