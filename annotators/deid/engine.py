@@ -77,7 +77,7 @@ class DeidEngine:
         from presidio_analyzer import predefined_recognizers as predefined
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-        from annotators.deid.lexicon import load_lexicon
+        from annotators.deid.lexicon import load_lexicon, name_sense
         from annotators.deid.recognizers import RECOGNIZERS
 
         self.config = config
@@ -89,8 +89,10 @@ class DeidEngine:
                 f"{', '.join(sorted(RECOGNIZERS))}; Presidio ones are classes of "
                 "presidio_analyzer.predefined_recognizers"
             )
-        lexicon = load_lexicon(config.name_locales, config.common_word_rank, config.min_city_population)
         nlp = load_spacy(config.spacy_model, config.spacy_disable)
+        lexicon = name_sense(
+            load_lexicon(config.name_locales, config.common_word_rank, config.min_city_population), nlp.vocab
+        )
         mapping = dict(config.spacy_entities)
         registry = RecognizerRegistry(supported_languages=[config.language])
         for name in config.hilum_recognizers:

@@ -26,7 +26,7 @@ _ORD = r"(?:st|nd|rd|th)"
 _UNITS = r"(?:mg|mcg|ml|cc|l|g|kg|units?|u|hrs?|h|min|mins|minutes|hours?|days?|%|mm|cm|mmhg|meq|x|times)"
 _NOT_ORDINAL_NOUN = (
     r"(?!\s*(?:floor|ics|intercostal|grade|degree|time|dose|cranial|nerve|toe|finger|rib|ventricle"
-    r"|generation|percentile|trimester|heart sound|hd|day|pod|week|attempt))"
+    r"|generation|percentile|trimester|heart sound|hd|day|pod|week|attempt|step|trial|set|line|lumen|lead|cycle))"
 )
 _DATE_PATTERNS = [
     (re.compile(rf"(?<![\d/.:\-])(?:{_MONTH_NUM}/{_DAY}(?:[/\-.]{_YEAR})?)(?![/\d\-]|\.\d)"), 0.85),
@@ -51,14 +51,25 @@ _DATE_PATTERNS = [
     ),
 ]
 _YEAR4 = re.compile(r"(?<![\d.:/\-#])(?:19[3-9]\d|20[0-3]\d)(?![\d:]|\.\d)")
-_NOT_YEAR_BEFORE = re.compile(r"(?:\bat|@|~|\bby|\bfrom|\bto|\buntil|\bbetween|\bq|-|\bx|\bof)\s*\Z", _I)
+_NOT_YEAR_BEFORE = re.compile(
+    r"(?:\bat|@|~|\bby|\bfrom|\bto|\buntil|\btill|\bbetween|\bq|-|>|\bx|\bof|\bapprox|\baprox|\bdue|\bcpks?)\s*\Z",
+    _I,
+)
 _NOT_YEAR_AFTER = re.compile(rf"\A\s*(?:-|to\b|{_UNITS}\b|am\b|pm\b|hours?\b|hrs?\b|cal|kcal)", _I)
 
 
 _NOT_DATE_BEFORE = re.compile(
     r"(?:peep|ps|psv|cpap|bipap|ipap|epap|ips|eps|ac|imv|simv|x|strength|rate|ratio|bp|dose)[\s:]*\Z", _I
 )
-_NOT_DATE_AFTER = re.compile(rf"\A\s*(?:strength|ns|{_UNITS}\b|bipap|cpap|peep|ps\b)", _I)
+_NOT_DATE_AFTER = re.compile(rf"\A\s*(?:strength|ns|{_UNITS}\b|bipap|cpap|peep|ps\b|/?\d*\s*%|ips|psv)", _I)
+# Ventilator settings (`CPAP 5/5`, `PSV 10/5/40%`) and pain scores (`CP 4/10`, `8/10 pain`) near the fraction.
+_VENT_BEFORE = re.compile(
+    r"(?:peep|\bps|psv|cpap|bi-?pap|ipap|epap|\bips|\beps|\bimv|simv|mask ventilation|flowby|settings|"
+    r"weaning trial)[^.;|\n]{0,12}\Z",
+    _I,
+)
+_PAIN = re.compile(r"(?:pain|\bcp\b|discomfort|pressure|scale|c/o|angina|rates?)[^.;|\n]{0,20}\Z", _I)
+_PAIN_AFTER = re.compile(r"\A\s*(?:pain|cp\b|incisional|chest|mediastinal|angina|discomfort)", _I)
 _FRACTIONS = frozenset({"1/2", "1/3", "2/3", "1/4", "3/4", "1/8"})
 
 
@@ -69,12 +80,24 @@ class DateRecognizer(HilumRecognizer):
     NAME = "hilum_date"
     LABEL = "DATE"
 
+    @staticmethod
+    def _setting_or_score(text: str, start: int, end: int) -> bool:
+        """A ventilator setting, a pain score or a dose, not a date."""
+        if _NOT_DATE_AFTER.match(text[end : end + 10]):
+            return True
+        before = text[max(0, start - 30) : start]
+        if text[start:end].endswith("/10") and (_PAIN.search(before) or _PAIN_AFTER.match(text[end : end + 15])):
+            return True
+        parts = re.split(r"[/\-.]", text[start:end])
+        small = len(parts) > 1 and parts[1].isdigit() and int(parts[1]) <= 20
+        return small and bool(_VENT_BEFORE.search(before))
+
     def find(self, text: str) -> Iterable[Hit]:
         """Date and year hits."""
         for start, end, score in regex_hits(_DATE_PATTERNS, text):
             if text[start:end] in _FRACTIONS or _NOT_DATE_BEFORE.search(text[max(0, start - 10) : start]):
                 continue
-            if "/" in text[start:end] and _NOT_DATE_AFTER.match(text[end : end + 10]):
+            if "/" in text[start:end] and self._setting_or_score(text, start, end):
                 continue
             yield start, end, score
         for match in _YEAR4.finditer(text):
@@ -170,6 +193,11 @@ class IdRecognizer(HilumRecognizer):
 
 
 _STREET_ABBR = r"(?:st|ave|av|rd|blvd|ln|dr|ct|pl|pkwy|hwy|ter|cir|sq|trl|way)"
+# Suffixes that only name streets; Faker's others (`Via`, `Well`, `Run`, `Point`, `Green`) need Title Case.
+_STRONG_SUFFIX = (
+    r"(?:street|avenue|road|boulevard|lane|drive|court|terrace|circle|parkway|highway|turnpike|pike|plaza|"
+    r"st|ave|rd|blvd|ln|pkwy|hwy)"
+)
 
 
 class AddressRecognizer(HilumRecognizer):
@@ -182,10 +210,13 @@ class AddressRecognizer(HilumRecognizer):
         super().__init__(lexicon, language)
         suffixes = "|".join(sorted((re.escape(s) for s in lexicon.street_suffixes), key=len, reverse=True))
         unit = r"(?:,?\s*(?:apt|apartment|suite|ste|unit|fl|floor|#)\.?\s*#?\s*[\w\-]+)?"
+        num = r"(?<![\d.,/:\-])\d{1,6}[A-Za-z]?"
+        title = r"(?:\s+(?:[NSEW]\.?|[A-Z][a-z'\-]+|\d+(?:st|nd|rd|th)))"
+        title_sfx = "|".join(sorted({s.title() for s in suffixes.split("|")}, key=len, reverse=True))
         self._patterns = [
-            (re.compile(rf"\b\d{{1,6}}(?:\s+[A-Za-z0-9.'\-]+){{1,4}}?\s+(?:{suffixes})\b\.?{unit}", _I), 0.7),
-            (re.compile(rf"\b\d{{1,6}}(?:\s+[A-Z][a-z]+){{1,3}}\s+{_STREET_ABBR.title()}\b\.?{unit}"), 0.7),
-            (re.compile(rf"\b\d{{1,6}}(?:\s+[A-Z][A-Z]+){{1,3}}\s+{_STREET_ABBR.upper()}\b\.?{unit}"), 0.6),
+            (re.compile(rf"{num}{title}{{1,4}}?\s+(?:{title_sfx})\b\.?{unit}"), 0.7),
+            (re.compile(rf"{num}(?:\s+[A-Za-z][A-Za-z'\-]+){{1,3}}?\s+{_STRONG_SUFFIX}\b\.?{unit}", _I), 0.7),
+            (re.compile(rf"{num}{title}{{1,3}}\s+{_STREET_ABBR.title()}\b\.?{unit}"), 0.7),
             (re.compile(r"\bp\.?\s?o\.?\s*box\s+\d+", _I), 0.8),
         ]
 

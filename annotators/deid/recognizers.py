@@ -9,7 +9,7 @@ from presidio_analyzer import RecognizerResult
 
 from annotators.deid.base import VERSION, HilumRecognizer
 from annotators.deid.lexicon import Lexicon
-from annotators.deid.names import InstitutionRecognizer, LocationRecognizer, NameRecognizer
+from annotators.deid.names import NameRecognizer
 from annotators.deid.patterns import (
     AddressRecognizer,
     AgeRecognizer,
@@ -20,6 +20,7 @@ from annotators.deid.patterns import (
     PhoneRecognizer,
     ZipRecognizer,
 )
+from annotators.deid.places import InstitutionRecognizer, LocationRecognizer
 
 __all__ = ["RECOGNIZERS", "VERSION", "filter_results"]
 
@@ -64,4 +65,17 @@ def filter_results(
             continue
         if res.entity_type == "URL" and not _URL_SHAPE.search(text[res.start : res.end]):
             continue
+        if res.entity_type == "PHONE_NUMBER" and _not_a_phone(text, res.start, res.end):
+            continue
         yield res
+
+
+_RANGE = re.compile(r"\d{2,4}\s?-\s?-?\d{1,4}")
+
+
+def _not_a_phone(text: str, start: int, end: int) -> bool:
+    """Presidio's phone finds also match blood pressures, gases and time ranges (`112-140/50-60`,
+    `7.34/50/95/28`, `0600-0800`): a phone has no slash near it and is not a bare range of two numbers."""
+    near = text[max(0, start - 2) : end + 2]
+    span = text[start:end]
+    return "/" in near or bool(_RANGE.fullmatch(span.strip())) or sum(c.isdigit() for c in span) < 7

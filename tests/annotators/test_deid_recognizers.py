@@ -51,7 +51,16 @@ def test_dates(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -
 
 
 @pytest.mark.parametrize(
-    "text", ["PEEP 5/5, PS 10/5.", "Give 1/2 NS at 100 cc/hr.", "Strength 5/5 in all extremities."]
+    "text",
+    [
+        "PEEP 5/5, PS 10/5.",
+        "Give 1/2 NS at 100 cc/hr.",
+        "Strength 5/5 in all extremities.",
+        "Remains on CPAP 5/5 with good sats.",
+        "Vent settings 10/5/50% overnight.",
+        "Pt c/o CP 4/10, given nitro.",
+        "Pt placed on 1st step mattress.",
+    ],
 )
 def test_not_dates(engine: DeidEngine, text: str) -> None:
     assert_clean(engine, text)
@@ -84,6 +93,17 @@ def test_ages_under_90_are_not_phi(engine: DeidEngine) -> None:
         ("Winifred Castellano RN", [("Winifred Castellano", "NAME")]),
         ("NP TREMBLAY AWARE.", [("TREMBLAY", "NAME")]),
         ("Daughter Philomena Okafor is health care proxy.", [("Philomena Okafor", "NAME")]),
+        (
+            "Patient John Smith (MRN 4471823) was seen on 03/14/2021 by Dr. Adams.",
+            [("John Smith", "NAME"), ("4471823", "ID"), ("03/14/2021", "DATE"), ("Adams", "NAME")],
+        ),
+        ("Pt Mary Jones visited by husband Robert.", [("Mary Jones", "NAME"), ("Robert", "NAME")]),
+        ("JOHN SMITH seen today", [("JOHN SMITH", "NAME")]),
+        ("Seen by W. Tremblay, PA.", [("W. Tremblay", "NAME")]),
+        ("Per Dr.Okonkwo, hold heparin.", [("Okonkwo", "NAME")]),
+        ("CASE MANAGER CONTACTS KAREN ZABRISKIE.", [("KAREN ZABRISKIE", "NAME")]),
+        ("SOCIAL: DAUGHTER-PHILOMENA CALLED.", [("PHILOMENA", "NAME")]),
+        ("Social: Emily called for an update.", [("Emily", "NAME")]),
     ],
 )
 def test_names(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
@@ -119,6 +139,11 @@ def test_structured_identifiers(engine: DeidEngine, text: str, expected: list[tu
         ("Plan: transfer to St. Mary's tomorrow.", [("Mary's", "INSTITUTION")]),
         ("Plan: transfer to Wexford 2 in AM.", [("Wexford", "INSTITUTION")]),
         ("Husband lives in Hagerstown.", [("Hagerstown", "LOCATION")]),
+        ("Plan: transfer to wexford 2 today.", [("wexford", "INSTITUTION")]),
+        ("Admitted from Kessler Memorial for cath.", [("Kessler Memorial", "INSTITUTION")]),
+        ("TO GO TO ST. AGNES ON TUESDAY.", [("ST. AGNES", "INSTITUTION")]),
+        ("Insulin drip per U Maryland scale.", [("U Maryland", "INSTITUTION")]),
+        ("Found unresponsive, sent to GH EW.", [("GH", "INSTITUTION")]),
     ],
 )
 def test_places(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
@@ -127,7 +152,18 @@ def test_places(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) 
 
 @pytest.mark.parametrize(
     "text",
-    ["BNP 450, lungs clear, Lasix 40 mg IV given.", "Foley draining clear yellow urine.", "Abd soft, +BS."],
+    [
+        "BNP 450, lungs clear, Lasix 40 mg IV given.",
+        "Foley draining clear yellow urine.",
+        "Abd soft, +BS.",
+        "R RAD ALINE INTACT. PAP 40/20. DOPPLER PULSES.",
+        "Hickman and Quinton catheters flushed; L fem line.",
+        "MS: sedated on propofol. Nitro gtt off.",
+        "HR 90s ST, NO VEA. ST elevations resolved.",
+        "GU: FOLEY DRAINING CLEAR AMBER URINE. MAE.",
+        "BP 112-140/50-60, ABG 7.34/50/95/28/0 at 0600-0800.",
+        "Tolerating 2 peripheral IVs in place, 8 BEAT RUN VT.",
+    ],
 )
 def test_clinical_words_are_not_phi(engine: DeidEngine, text: str) -> None:
     assert_clean(engine, text)
