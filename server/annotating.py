@@ -13,6 +13,7 @@ from server import audit
 from server.errors import Conflict, NotFound, ValidationError
 from server.models import (
     Annotation,
+    AnnotationCategory,
     AnnotationKind,
     AnnotationStatus,
     Document,
@@ -32,9 +33,19 @@ def _fail(message: str, field: str) -> ValidationError:
     return ValidationError(message, code="invalid_field", field=field)
 
 
-def _label(project: Project, kind: AnnotationKind, label: Any) -> str:
+def _label(
+    project: Project, kind: AnnotationKind, label: Any, category: AnnotationCategory = AnnotationCategory.ANNOTATION
+) -> str:
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         raise _fail("label must be a non-empty string of at most 100 characters", "label")
+    if category is AnnotationCategory.PHI:
+        from annotators.deid.config import LABELS
+
+        if label not in LABELS:
+            raise ValidationError(
+                f"PHI label must be one of {', '.join(sorted(LABELS))}", code="unknown_label", field="label"
+            )
+        return label
     group = {"span": "spans", "region": "regions", "link": "links"}[kind.value]
     allowed = [x if isinstance(x, str) else x.get("name") for x in (project.label_schema or {}).get(group, [])]
     if allowed and label not in allowed:
@@ -133,8 +144,14 @@ def _status(value: Any) -> AnnotationStatus:
         raise _fail(f"status must be one of {', '.join(x.value for x in AnnotationStatus)}", "status") from exc
 
 
-def create(s: Session, study: Study, data: dict[str, Any], user: User) -> Annotation:
-    """Validate and store a new annotation of `study`."""
+def create(
+    s: Session,
+    study: Study,
+    data: dict[str, Any],
+    user: User,
+    category: AnnotationCategory = AnnotationCategory.ANNOTATION,
+) -> Annotation:
+    """Validate and store a new annotation (or, with `category=PHI`, a PHI finding) of `study`."""
     try:
         kind = AnnotationKind(data.get("kind"))
     except ValueError as exc:
@@ -155,7 +172,8 @@ def create(s: Session, study: Study, data: dict[str, Any], user: User) -> Annota
         project_id=study.project_id,
         study_id=study.id,
         kind=kind,
-        label=_label(project, kind, data.get("label")),
+        category=category,
+        label=_label(project, kind, data.get("label"), category),
         concepts=_concepts(data.get("concepts")),
         attributes=data.get("attributes") or {},
         source=source,
@@ -170,7 +188,7 @@ def create(s: Session, study: Study, data: dict[str, Any], user: User) -> Annota
     audit.record(
         s,
         f"user:{user.username}",
-        "annotation.create",
+        "phi.add" if category is AnnotationCategory.PHI else "annotation.create",
         target_type="annotation",
         target_id=ann.id,
         project_id=ann.project_id,
@@ -188,7 +206,7 @@ def update_annotation(s: Session, ann: Annotation, data: dict[str, Any], user: U
     if "label" in data:
         project = s.get(Project, ann.project_id)
         assert project is not None
-        changes["label"] = _label(project, ann.kind, data["label"])
+        changes["label"] = _label(project, ann.kind, data["label"], ann.category)
     if "concepts" in data:
         changes["concepts"] = _concepts(data["concepts"])
     if "attributes" in data:
@@ -218,7 +236,7 @@ def update_annotation(s: Session, ann: Annotation, data: dict[str, Any], user: U
     audit.record(
         s,
         f"user:{user.username}",
-        "annotation.update",
+        "phi.decision" if ann.category is AnnotationCategory.PHI else "annotation.update",
         target_type="annotation",
         target_id=ann.id,
         project_id=ann.project_id,

@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "job.read": ALL_ROLES,
     "export.create": frozenset({Role.ADMIN, Role.PRIVACY_OFFICER}),
     "audit.read": frozenset({Role.ADMIN, Role.PRIVACY_OFFICER}),
+    "phi.review": frozenset({Role.ADMIN, Role.PRIVACY_OFFICER}),
 }
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -48,7 +48,7 @@ class OffsetMap:
 class ExportDeidentifier:
     """Applied to every export record in order (studies, documents, then annotations)."""
 
-    def __init__(self, project: Project, *, mode: str = "surrogate"):
+    def __init__(self, project: Project, *, mode: str = "surrogate", session: Any = None):
         from annotators import deid
         from annotators.deid.surrogates import surrogate
 
@@ -58,7 +58,9 @@ class ExportDeidentifier:
         self.mode = mode
         self.patient_keys: dict[int, str] = {}
         self.maps: dict[int, tuple[OffsetMap, str]] = {}
-        self.findings = 0
+        self.session = session
+        self.applied: dict[str, int] = {}  # label -> replacements written
+        self.live_documents = 0  # documents never reviewed, analysed during the export
 
     def _pseudonym(self, kind: str, value: str | None) -> str | None:
         if not value:
@@ -68,16 +70,26 @@ class ExportDeidentifier:
             return "2.25." + str(int.from_bytes(digest[:16], "big"))
         return digest.hex()[:16].upper()
 
-    def _text(self, text: str, patient_key: str) -> tuple[str, OffsetMap]:
-        spans = self.deid.analyze(text)
-        self.findings += len(spans)
+    def _spans(self, document_id: int, text: str) -> list[Any]:
+        """The reviewed findings of the document (all but rejected); the engine's, live, if it has none."""
+        if self.session is not None:
+            from server.phi import stored_findings
+
+            stored = stored_findings(self.session, document_id)
+            if stored is not None:
+                return _merge(stored)
+        self.live_documents += 1
+        return self.deid.analyze(text)
+
+    def _text(self, document_id: int, text: str, patient_key: str) -> tuple[str, OffsetMap]:
         out, reps, pos = [], [], 0
-        for span in sorted(spans, key=lambda s: s.start):
+        for span in sorted(self._spans(document_id, text), key=lambda s: s.start):
             value = text[span.start : span.end]
             if self.mode == "tag":
                 new = f"[{span.label}]"
             else:
                 new = self.surrogate(value, span.label, secret=self.secret, patient_key=patient_key)
+            self.applied[span.label] = self.applied.get(span.label, 0) + 1
             out.append(text[pos : span.start])
             out.append(new)
             reps.append((span.start, span.end, len(new)))
@@ -99,7 +111,7 @@ class ExportDeidentifier:
                     inst["sop_instance_uid"] = self._pseudonym("sop_instance_uid", inst["sop_instance_uid"])
                     inst["sha256"] = None  # the original still carries its headers
         elif kind == "document":
-            text, offsets = self._text(rec["text"], self.patient_keys.get(rec["study_id"], ""))
+            text, offsets = self._text(rec["id"], rec["text"], self.patient_keys.get(rec["study_id"], ""))
             self.maps[rec["id"]] = (offsets, text)
             rec["text"], rec["length"], rec["words"] = text, len(text), None
         elif kind == "annotation" and rec.get("kind") == "span" and rec.get("document_id") in self.maps:
@@ -110,3 +122,16 @@ class ExportDeidentifier:
             rec["sha256"] = None
         rec.setdefault("deidentified", True)
         return rec
+
+
+def _merge(findings: list[Any]) -> list[Any]:
+    """Overlapping findings (an engine span and a person's correction, say) merged into one replacement."""
+    from types import SimpleNamespace
+
+    merged: list[Any] = []
+    for f in sorted(findings, key=lambda a: (a.start, -a.end)):
+        if merged and f.start < merged[-1].end:
+            merged[-1].end = max(merged[-1].end, f.end)
+            continue
+        merged.append(SimpleNamespace(start=f.start, end=f.end, label=f.label))
+    return merged

@@ -20,15 +20,14 @@ from server.models import Annotation, Document, Project, Series, Study
 FORMAT_VERSION = 1
 
 
-
-def _hilum_deid(project: Project) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _hilum_deid(project: Project, session: Session) -> Callable[[dict[str, Any]], dict[str, Any]]:
     from server.deid_export import ExportDeidentifier
 
-    return ExportDeidentifier(project)
+    return ExportDeidentifier(project, session=session)
 
 
-# name → factory(project) → fn(record) -> record, applied in order to every record when de-identifying.
-DEID_HOOKS: dict[str, Callable[[Project], Callable[[dict[str, Any]], dict[str, Any]]]] = {"hilum": _hilum_deid}
+# name → factory(project, session) → fn(record) -> record, applied in order to every record when de-identifying.
+DEID_HOOKS: dict[str, Callable[[Project, Session], Callable[[dict[str, Any]], dict[str, Any]]]] = {"hilum": _hilum_deid}
 
 
 class DeidUnavailable(RuntimeError):
@@ -62,14 +61,15 @@ def write_jsonl(
     *,
     deidentify: bool,
     progress: Callable[[int], None] | None = None,
-) -> dict[str, int]:
-    """Write the export to `path` (atomically); returns counts per record type."""
+) -> tuple[dict[str, int], list[Any]]:
+    """Write the export to `path` (atomically); returns counts per record type and the de-identification
+    hooks used (they carry what they changed, for the de-identification report)."""
     if deidentify and not DEID_HOOKS:
         raise DeidUnavailable(
             "no de-identification engine is installed; export with deidentify=false "
             "(admins only) or install the de-identification hooks"
         )
-    hooks = [factory(project) for factory in DEID_HOOKS.values()] if deidentify else []
+    hooks = [factory(project, s) for factory in DEID_HOOKS.values()] if deidentify else []
     counts: dict[str, int] = {}
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as out:
@@ -81,4 +81,4 @@ def write_jsonl(
             if progress and n % 1000 == 0:
                 progress(n)
     os.replace(tmp, path)
-    return counts
+    return counts, hooks

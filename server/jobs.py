@@ -305,7 +305,7 @@ def runner() -> _Runner:
 
 
 # Modules that register job kinds with @job_kind; each capability adds its own module here.
-JOB_KIND_MODULES = ["server.job_kinds", "server.text_jobs", "server.transcription_jobs"]
+JOB_KIND_MODULES = ["server.job_kinds", "server.phi", "server.text_jobs", "server.transcription_jobs"]
 
 
 def init_app(app: Flask) -> None:

@@ -126,6 +126,7 @@ def annotation(a: Annotation) -> dict[str, Any]:
         "project_id": a.project_id,
         "study_id": a.study_id,
         "kind": a.kind.value,
+        "category": a.category.value,
         "label": a.label,
         "status": a.status.value,
         "concepts": a.concepts,

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from server.api import annotations, audit, auth, exports, jobs, meta, projects, studies, tasks, uploads
+from server.api import annotations, audit, auth, exports, jobs, meta, phi, projects, studies, tasks, uploads
 
 BLUEPRINTS = [
     meta.bp,
@@ -15,6 +15,7 @@ BLUEPRINTS = [
     jobs.bp,
     exports.bp,
     audit.bp,
+    phi.bp,
 ]
 
 

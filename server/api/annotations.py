@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from server import annotating, db, serialize
 from server.api._common import annotation_project, get_or_404, int_arg, json_body, paginate, study_project
-from server.auth import authorize
-from server.errors import ValidationError
-from server.models import Annotation, Study
+from server.auth import authorize, require
+from server.errors import PermissionDenied, ValidationError
+from server.models import Annotation, AnnotationCategory, Study
 from server.openapi import body
 
 bp = Blueprint("annotations", __name__)
@@ -38,11 +38,23 @@ ANNOTATION_SCHEMA = {
 }
 
 
+def _not_phi(ann: Annotation) -> Annotation:
+    if ann.category is AnnotationCategory.PHI:
+        raise PermissionDenied("PHI findings are decided through /api/v1/phi/{id} by privacy officers")
+    return ann
+
+
 @bp.get("/studies/<int:study_id>/annotations")
 @authorize("annotation.read", study_project)
 def list_annotations(study_id: int) -> Any:
     """Annotations of a study; filter with `kind`, `status`, `document_id`, `instance_id`."""
-    q = select(Annotation).where(Annotation.study_id == study_id).order_by(Annotation.id)
+    category = request.args.get("category", "annotation")
+    if category not in ("annotation", "phi"):
+        raise ValidationError("category must be annotation or phi", code="invalid_parameter")
+    if category == "phi":
+        require("phi.review", study_project(study_id))
+    q = select(Annotation).where(Annotation.study_id == study_id, Annotation.category == category)
+    q = q.order_by(Annotation.id)
     for name in ("kind", "status"):
         if value := request.args.get(name):
             q = q.where(getattr(Annotation, name) == value)
@@ -77,9 +89,8 @@ def get_annotation(annotation_id: int) -> Any:
 def update_annotation(annotation_id: int) -> Any:
     """Change an annotation; send the `version` you edited. 409 `version_conflict` (with `current`) if stale."""
     s = db.session()
-    ann = annotating.update_annotation(
-        s, get_or_404(Annotation, annotation_id, "annotation"), json_body("version"), g.user
-    )
+    ann = _not_phi(get_or_404(Annotation, annotation_id, "annotation"))
+    ann = annotating.update_annotation(s, ann, json_body("version"), g.user)
     s.commit()
     return serialize.annotation(ann)
 
@@ -91,8 +102,7 @@ def delete_annotation(annotation_id: int) -> Any:
     if "version" not in request.args:
         raise ValidationError("query parameter version is required", code="missing_field", fields=["version"])
     s = db.session()
-    annotating.delete_annotation(
-        s, get_or_404(Annotation, annotation_id, "annotation"), int_arg("version", 0), g.user
-    )
+    ann = _not_phi(get_or_404(Annotation, annotation_id, "annotation"))
+    annotating.delete_annotation(s, ann, int_arg("version", 0), g.user)
     s.commit()
     return {"deleted": annotation_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -11,7 +12,7 @@ from server import audit, db, jobs, serialize
 from server.api._common import get_or_404, project_of
 from server.auth import actor, authorize
 from server.errors import NotFound, PermissionDenied, ValidationError
-from server.job_kinds import export_path
+from server.job_kinds import export_path, report_path
 from server.models import Job, JobStatus
 from server.openapi import body
 
@@ -70,3 +71,15 @@ def download_export(project_id: int, job_id: str) -> Any:
         as_attachment=True,
         download_name=f"project-{project_id}-{job_id[:8]}.jsonl",
     )
+
+
+@bp.get("/projects/<int:project_id>/exports/<job_id>/report")
+@authorize("export.create", project_of)
+def export_report(project_id: int, job_id: str) -> Any:
+    """The de-identification report of a finished export."""
+    job = get_or_404(Job, job_id, "export")
+    path = report_path(job_id)
+    if job.project_id != project_id or job.kind != "export.jsonl" or not os.path.exists(path):
+        raise NotFound("no report for this export")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

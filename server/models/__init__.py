@@ -2,12 +2,13 @@
 
 from server.db import Base
 from server.models.accounts import ApiToken, Membership, Project, Role, User
-from server.models.annotations import Annotation, AnnotationKind, AnnotationStatus
+from server.models.annotations import Annotation, AnnotationCategory, AnnotationKind, AnnotationStatus
 from server.models.imaging import Blob, Document, DocumentKind, Instance, Recording, Series, Study
 from server.models.work import AuditEvent, AuditHead, Job, JobStatus, Task, TaskStage, TaskStatus
 
 __all__ = [
     "Annotation",
+    "AnnotationCategory",
     "AnnotationKind",
     "AnnotationStatus",
     "ApiToken",

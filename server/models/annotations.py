@@ -26,18 +26,31 @@ class AnnotationStatus(enum.StrEnum):
     EDITED = "edited"
 
 
+class AnnotationCategory(enum.StrEnum):
+    """What an annotation is about: ground truth for the corpus, or a PHI finding for the privacy review."""
+
+    ANNOTATION = "annotation"
+    PHI = "phi"
+
+
 class Annotation(Base):
     """One annotation. Spans carry character offsets into a document; regions carry pixel geometry on an
     instance frame; links join a span (`source_id`) and a region (`target_id`). `version` increases on every
     change and guards concurrent edits."""
 
     __tablename__ = "annotations"
-    __table_args__ = (Index("ix_annotation_study_kind", "study_id", "kind"),)
+    __table_args__ = (
+        Index("ix_annotation_study_kind", "study_id", "kind"),
+        Index("ix_annotation_project_category", "project_id", "category", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     kind: Mapped[AnnotationKind] = mapped_column(enum_column(AnnotationKind))
+    category: Mapped[AnnotationCategory] = mapped_column(
+        enum_column(AnnotationCategory), default=AnnotationCategory.ANNOTATION, server_default="annotation"
+    )
     label: Mapped[str] = mapped_column(String(100))
     status: Mapped[AnnotationStatus] = mapped_column(
         enum_column(AnnotationStatus), default=AnnotationStatus.PROPOSED

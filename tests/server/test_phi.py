@@ -1,0 +1,119 @@
+"""The privacy review: detection job, decisions, missed PHI, sampling, recall, and export applying decisions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.phi import wilson
+from tests.server.conftest import upload
+
+NOTE = "Seen by Dr. Adams on 03/14/2021. Patient John Smith, MRN 4471823. Wife Mary called.\n"
+
+
+def _wait(app, job_id):
+    from server import jobs
+
+    with app.app_context():
+        job = jobs.wait(job_id, timeout=120)
+    assert job.status.value == "succeeded", job.message
+    return job
+
+
+@pytest.fixture
+def analysed(app, client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("note.txt", NOTE.encode()), accession_number="A-1")
+    study_id = r.json["files"][0]["study_id"]
+    doc_id = client.get(f"/api/v1/studies/{study_id}", headers=admin_headers).json["documents"][0]["id"]
+    job = client.post(f"/api/v1/studies/{study_id}/phi/detect", headers=admin_headers)
+    assert job.status_code == 202
+    _wait(app, job.json["job"]["id"])
+    return study_id, doc_id
+
+
+def _findings(client, project, headers, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.get(f"/api/v1/projects/{project.id}/phi?per_page=100&{query}", headers=headers).json["items"]
+
+
+def test_detection_stores_reviewable_findings(client, project, admin_headers, analysed):
+    found = {f["text"]: f for f in _findings(client, project, admin_headers)}
+    assert {"Adams", "03/14/2021", "4471823"} <= set(found)
+    f = found["4471823"]
+    assert f["category"] == "phi" and f["status"] == "proposed" and "@" in f["source"]
+    assert 0 < f["attributes"]["score"] <= 1
+    assert _findings(client, project, admin_headers, source="person") == []
+    # ordinary annotation lists do not mix PHI in
+    assert client.get(f"/api/v1/studies/{analysed[0]}/annotations", headers=admin_headers).json["total"] == 0
+
+
+def test_decisions_are_versioned_audited_and_role_checked(client, project, admin_headers, analysed, make):
+    finding = _findings(client, project, admin_headers)[0]
+    ok = client.patch(f"/api/v1/phi/{finding['id']}", headers=admin_headers,
+                      json={"status": "accepted", "version": finding["version"]})
+    assert ok.status_code == 200 and ok.json["status"] == "accepted"
+    stale = client.patch(f"/api/v1/phi/{finding['id']}", headers=admin_headers,
+                         json={"status": "rejected", "version": finding["version"]})
+    assert stale.status_code == 409
+    annie = make.user("annie")
+    make.member(project, annie, "annotator")
+    denied = client.patch(f"/api/v1/phi/{finding['id']}", headers=make.headers(annie),
+                          json={"status": "rejected", "version": 2})
+    assert denied.status_code == 403
+    generic = client.patch(f"/api/v1/annotations/{finding['id']}", headers=admin_headers,
+                           json={"status": "rejected", "version": 2})
+    assert generic.status_code == 403
+    actions = [e["action"] for e in client.get(f"/api/v1/audit?project_id={project.id}&per_page=500",
+                                               headers=admin_headers).json["items"]]
+    assert "phi.decision" in actions and "phi.detect" in actions
+
+
+def test_sample_review_and_recall_estimate(client, project, admin_headers, analysed):
+    study_id, doc_id = analysed
+    sample = client.post(f"/api/v1/projects/{project.id}/phi/samples", headers=admin_headers, json={"size": 5})
+    assert sample.json["document_ids"] == [doc_id]
+    findings = _findings(client, project, admin_headers)
+    for f in findings:
+        client.patch(f"/api/v1/phi/{f['id']}", headers=admin_headers, json={"status": "accepted",
+                                                                             "version": f["version"]})
+    start = NOTE.index("Mary")
+    if not any(f["start"] <= start < f["end"] for f in findings):  # add what the engine missed
+        missed = client.post(f"/api/v1/studies/{study_id}/phi", headers=admin_headers,
+                             json={"document_id": doc_id, "start": start, "end": start + 4, "label": "NAME"})
+        assert missed.status_code == 201 and missed.json["source"] == "user:root"
+    assert client.post(f"/api/v1/documents/{doc_id}/phi/reviewed", headers=admin_headers).status_code == 200
+    report = client.get(f"/api/v1/projects/{project.id}/phi/report", headers=admin_headers).json
+    rec = report["recall"]
+    assert rec["reviewed_documents"] == 1
+    assert rec["recall"] == rec["engine_found"] / (rec["engine_found"] + rec["missed"])
+    assert rec["ci95"][0] <= rec["recall"] <= rec["ci95"][1]
+    assert report["by_source"]
+
+
+def test_export_applies_decisions(app, client, project, admin_headers, analysed):
+    findings = {f["text"]: f for f in _findings(client, project, admin_headers)}
+    rejected = findings["Adams"]
+    client.patch(f"/api/v1/phi/{rejected['id']}", headers=admin_headers,
+                 json={"status": "rejected", "version": rejected["version"]})
+    study_id, doc_id = analysed
+    start = NOTE.index("Wife")
+    client.post(f"/api/v1/studies/{study_id}/phi", headers=admin_headers,
+                json={"document_id": doc_id, "start": start, "end": start + 4, "label": "NAME"})
+    r = client.post(f"/api/v1/projects/{project.id}/exports", headers=admin_headers, json={})
+    job = _wait(app, r.json["job"]["id"])
+    base = job.result["download"]
+    with client.get(base, headers=admin_headers) as dl:
+        records = [json.loads(line) for line in dl.get_data(as_text=True).splitlines()]
+    (doc,) = [x for x in records if x["type"] == "document"]
+    assert "Adams" in doc["text"]  # a rejected finding is not redacted
+    assert "Wife" not in doc["text"] and "4471823" not in doc["text"]
+    report = client.get(base + "/report", headers=admin_headers).json
+    assert report["deidentified"] and report["replacements_by_label"]["NAME"] >= 1
+    assert report["documents_analysed_at_export"] == 0 and "recall" in report
+
+
+@pytest.mark.parametrize("k, n, low, high", [(0, 0, 0.0, 1.0), (10, 10, 0.722, 1.0), (5, 10, 0.237, 0.763)])
+def test_wilson_interval(k, n, low, high):
+    lo, hi = wilson(k, n)
+    assert lo == pytest.approx(low, abs=1e-3) and hi == pytest.approx(high, abs=1e-3)
