@@ -2,7 +2,20 @@
 
 from flask import Flask
 
-from server.api import annotations, audit, auth, exports, jobs, meta, phi, projects, studies, tasks, uploads
+from server.api import (
+    annotations,
+    audit,
+    auth,
+    exports,
+    jobs,
+    meta,
+    phi,
+    pipelines,
+    projects,
+    studies,
+    tasks,
+    uploads,
+)
 
 BLUEPRINTS = [
     meta.bp,
@@ -16,6 +29,7 @@ BLUEPRINTS = [
     exports.bp,
     audit.bp,
     phi.bp,
+    pipelines.bp,
 ]
 
 
