@@ -183,10 +183,11 @@ def test_a_runner_given_up_for_dead_can_no_longer_write_the_job(app):
 
 def test_a_live_job_is_never_taken_for_dead(tmp_path, database_url):
     # one step longer than the stale window, no progress meanwhile: only the heartbeat says it is alive
-    app = build_app(tmp_path, database_url, JOB_STALE_SECONDS=1)
+    # (a 2 s window leaves room for a busy CI machine delaying one beat; 1 s was seen to flake under load)
+    app = build_app(tmp_path, database_url, JOB_STALE_SECONDS=2)
     try:
-        jobs.start_background(app)  # the sweeper looks every 0.5 s
-        job_id = submit(app, {"steps": 1, "seconds": 2.5})
+        jobs.start_background(app)  # the sweeper looks every second
+        job_id = submit(app, {"steps": 1, "seconds": 4.5})
         with app.app_context():
             job = jobs.wait(job_id, timeout=20)
         assert job.status is JobStatus.SUCCEEDED and job.attempts == 1
