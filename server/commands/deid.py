@@ -1,6 +1,7 @@
 """`hilum deid ...`: de-identification from the command line (the interface evaluations use).
 
     hilum deid text --input IN.jsonl --output OUT.jsonl [--redact [--mode tag|surrogate]]
+    hilum deid dicom IN_DIR OUT_DIR [--profile basic] [--option retain-longitudinal-modified-dates ...] [--report R]
 
 Input lines are `{"id", "text"}` (optionally `"patient"` for surrogate consistency); output lines are
 `{"id", "spans": [{"start", "end", "label", "score"}]}` or, with `--redact`, `{"id", "text", "spans"}`.
@@ -106,3 +107,83 @@ def text_command(
     except UnicodeDecodeError:
         raise click.ClickException(f"{input_path}: not UTF-8 text") from None
     click.echo(f"{count} document(s) written to {output_path}", err=True)
+
+
+_DICOM_OPTIONS = (
+    "retain-safe-private", "retain-uids", "retain-device-identity", "retain-institution-identity",
+    "retain-patient-characteristics", "retain-longitudinal-full-dates", "retain-longitudinal-modified-dates",
+    "clean-descriptors", "clean-structured-content", "clean-graphics",
+)  # fmt: skip
+
+
+@command.command("dicom")
+@click.argument("in_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--profile", type=click.Choice(["basic"]), default="basic", show_default=True,
+              help="PS3.15 Annex E profile")  # fmt: skip
+@click.option("--option", "options", multiple=True, type=click.Choice(_DICOM_OPTIONS),
+              help="a Table E.1-1 Option (repeatable)")  # fmt: skip
+@click.option(
+    "--secret", envvar="HILUM_DEID_SECRET", default="", help="UID/date key (env HILUM_DEID_SECRET)"
+)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="JSONL: what changed per file")
+def dicom_command(
+    in_dir: str, out_dir: str, profile: str, options: tuple[str, ...], secret: str, report_path: str | None
+) -> None:
+    """De-identify every DICOM file under IN_DIR into OUT_DIR (same relative paths; originals untouched)."""
+    from pathlib import Path
+
+    from annotators.deid.dicom import UnknownOptionError, deidentify_bytes, normalize_options
+    from annotators.dicom import DicomDirError, DicomError, NotDicomError
+
+    if not secret:
+        raise click.UsageError("--secret or HILUM_DEID_SECRET is needed (it keys UIDs and date shifts)")
+    try:
+        normalize_options(options)
+    except UnknownOptionError as exc:
+        raise click.UsageError(str(exc)) from None
+    src, dst = Path(in_dir).resolve(), Path(out_dir).resolve()
+    if dst == src or src in dst.parents:
+        raise click.UsageError("OUT_DIR must not be IN_DIR or inside it")
+    counts = {"written": 0, "skipped": 0, "failed": 0, "review": 0}
+    records: list[dict[str, Any]] = []
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        rel = path.relative_to(src)
+        record: dict[str, Any] = {"file": str(rel)}
+        try:
+            blob, report = deidentify_bytes(path.read_bytes(), secret=secret, options=options)
+            target = dst / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob)
+        except (NotDicomError, DicomDirError) as exc:
+            counts["skipped"] += 1
+            record.update(status="skipped", error=exc.code)
+            click.echo(f"skipped {rel}: {exc.message}", err=True)
+        except DicomError as exc:
+            counts["failed"] += 1
+            record.update(status="failed", error=exc.code)
+            click.echo(f"failed {rel}: {exc.code}: {exc.message}", err=True)
+        except OSError as exc:
+            counts["failed"] += 1
+            record.update(status="failed", error="io_error")
+            click.echo(f"failed {rel}: {exc.strerror}", err=True)
+        except Exception as exc:  # one bad file must not stop the batch nor print a traceback
+            counts["failed"] += 1
+            record.update(status="failed", error="deid_error")
+            click.echo(f"failed {rel}: could not be de-identified ({type(exc).__name__})", err=True)
+        else:
+            counts["written"] += 1
+            counts["review"] += report.needs_pixel_review
+            record.update(status="written", actions=report.counts(), needs_pixel_review=report.needs_pixel_review,
+                          burned_in_annotation=report.burned_in_annotation)  # fmt: skip
+        records.append(record)
+    if report_path:
+        with open(report_path, "w", encoding="utf-8") as out:
+            out.writelines(json.dumps(r) + "\n" for r in records)
+    click.echo(
+        f"{counts['written']} written, {counts['skipped']} skipped, {counts['failed']} failed; "
+        f"{counts['review']} need pixel review (burned-in annotation) [profile {profile}]",
+        err=True,
+    )
+    if counts["failed"]:
+        raise SystemExit(1)
