@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "server.commands.user",
     "server.commands.project",
     "server.commands.imports",
+    "server.commands.restore",
     "server.commands.audit",
     "server.commands.worker",
     "server.commands.demo",

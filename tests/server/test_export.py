@@ -72,3 +72,30 @@ def test_offset_map(pos, start, end):
     # characters 10..19 (10 long) become 4 characters at 10..13; later text moves 6 to the left
     m = OffsetMap([(10, 20, 4)])
     assert (m.start(pos), m.end(pos)) == (start, end)
+
+
+def test_export_then_import_roundtrip(app, client, project, admin_headers, annotated, make, tmp_path):
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    study_id, span = annotated
+    region_study = client.get(f"/api/v1/studies/{study_id}", headers=admin_headers).json
+    assert region_study["documents"]
+    records = _export(app, client, project, admin_headers, deidentify=False)
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    env = {"HILUM_DATABASE_URL": app.config["DATABASE_URL"], "HILUM_INSTANCE_PATH": app.instance_path,
+           "HILUM_SECRET_KEY": "x", "HILUM_AUTO_MIGRATE": "false"}
+    r = CliRunner().invoke(main, ["import-jsonl", str(path), "--project", "restored", "--create"], env=env)
+    assert r.exit_code == 0, r.output
+    assert "annotations 1" in r.output and "documents 1" in r.output and "studies_created 1" in r.output
+    projects = client.get("/api/v1/projects", headers=admin_headers).json["items"]
+    restored = next(p for p in projects if p["name"] == "restored")
+    studies = client.get(f"/api/v1/projects/{restored['id']}/studies", headers=admin_headers).json["items"]
+    anns = client.get(f"/api/v1/studies/{studies[0]['id']}/annotations", headers=admin_headers).json["items"]
+    assert [(a["text"], a["label"], a["status"]) for a in anns] == [("Spiculated nodule", "FINDING", "accepted")]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "study"}\nnot json\n')
+    r = CliRunner().invoke(main, ["import-jsonl", str(bad), "--project", "restored"], env=env)
+    assert r.exit_code == 1 and "line 1" in r.output and "Traceback" not in r.output
