@@ -1,0 +1,56 @@
+// The JSON API as the browser sees it: the session cookie plus the page's CSRF token on every request.
+const CSRF = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export async function api(method, path, body) {
+  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRF-Token": CSRF } };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let r;
+  try {
+    r = await fetch("/api/v1" + path, opts);
+  } catch (e) {
+    throw new ApiError(0, { error: "network", message: "The server could not be reached." });
+  }
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, data || { error: `http_${r.status}`, message: r.statusText });
+  return data;
+}
+
+// Every item of a paginated list.
+export async function all(path) {
+  const items = [];
+  const sep = path.includes("?") ? "&" : "?";
+  for (let page = 1; ; page++) {
+    const d = await api("GET", `${path}${sep}per_page=500&page=${page}`);
+    items.push(...d.items);
+    if (page >= d.pages) return items;
+  }
+}
+
+// A study with everything the workspace shows: detail, documents with text/words, annotations, project.
+export async function loadBundle(studyId, projectId) {
+  const [study, anns, project] = await Promise.all([
+    api("GET", `/studies/${studyId}`),
+    all(`/studies/${studyId}/annotations`),
+    api("GET", `/projects/${projectId}`),
+  ]);
+  const docs = await Promise.all(study.documents.map((d) => api("GET", `/documents/${d.id}`)));
+  return { study, docs, anns, project };
+}
+
+export function frameUrl(instanceId, frame, win) {
+  let q = "";
+  if (win?.preset) q = `?preset=${encodeURIComponent(win.preset)}`;
+  else if (win && win.center != null) q = `?center=${Math.round(win.center)}&width=${Math.max(1, Math.round(win.width))}`;
+  return `/api/v1/instances/${instanceId}/frames/${frame}.png${q}`;
+}

@@ -1,0 +1,177 @@
+// The report/transcript with its spans: coloured by label, assertion visible, selection → character offsets,
+// and transcript words that light up as the dictation plays.
+export const ASSERTIONS = ["present", "negated", "uncertain", "historical", "hypothetical", "family"];
+
+export function assertion(ann) {
+  const a = ann.attributes || {};
+  if (a.assertion) return a.assertion;
+  if (a.negated === true) return "negated";
+  return "present";
+}
+
+// Word timings → character ranges in the text (given, or found in order).
+export function alignWords(text, words) {
+  const out = [];
+  let cursor = 0;
+  const lower = text.toLowerCase();
+  for (const w of words || []) {
+    if (Number.isInteger(w.char_start) && Number.isInteger(w.char_end)) { out.push({ ...w, s: w.char_start, e: w.char_end }); continue; }
+    const token = String(w.word || "").trim().toLowerCase();
+    if (!token) continue;
+    const at = lower.indexOf(token, cursor);
+    if (at < 0 || at - cursor > 200) continue;
+    out.push({ ...w, s: at, e: at + token.length });
+    cursor = at + token.length;
+  }
+  return out;
+}
+
+export class TextView {
+  constructor(el, store, colours) {
+    this.el = el;
+    this.store = store;
+    this.colours = colours;
+    this.doc = null;
+    this.words = [];
+    this.selected = null;
+    this.hover = new Set();
+    this.playing = -1;
+  }
+
+  setDocument(doc) {
+    this.doc = doc;
+    this.words = alignWords(doc.text, doc.words);
+    this.render();
+  }
+
+  spans() {
+    if (!this.doc) return [];
+    return this.store.list("span").filter((a) => a.document_id === this.doc.id).sort((a, b) => a.start - b.start || b.end - a.end);
+  }
+
+  render() {
+    const el = this.el;
+    el.textContent = "";
+    if (!this.doc) return;
+    const text = this.doc.text;
+    const spans = this.spans();
+    const cuts = new Set([0, text.length]);
+    for (const s of spans) { cuts.add(s.start); cuts.add(s.end); }
+    for (const w of this.words) { cuts.add(w.s); cuts.add(w.e); }
+    const points = [...cuts].filter((x) => x >= 0 && x <= text.length).sort((a, b) => a - b);
+    const lastSegOf = new Map();
+    const frag = document.createDocumentFragment();
+    let wi = 0;
+    for (let i = 0; i < points.length - 1; i++) {
+      const [a, b] = [points[i], points[i + 1]];
+      const cover = spans.filter((s) => s.start <= a && s.end >= b);
+      while (wi < this.words.length && this.words[wi].e <= a) wi++;
+      const word = wi < this.words.length && this.words[wi].s <= a && this.words[wi].e >= b ? wi : -1;
+      const seg = document.createElement(cover.length ? "mark" : "span");
+      seg.dataset.start = a;
+      seg.textContent = text.slice(a, b);
+      if (word >= 0) { seg.dataset.word = word; seg.classList.add("word"); }
+      if (cover.length) {
+        const top = cover.reduce((x, y) => (y.end - y.start < x.end - x.start ? y : x));
+        seg.dataset.ids = cover.map((s) => s.id).join(" ");
+        seg.dataset.top = top.id;
+        seg.className += ` ent st-${top.status} as-${assertion(top)}`;
+        if (cover.length > 1) seg.classList.add("nested");
+        seg.style.setProperty("--c", this.colours(top.label));
+        if (top._conflict) seg.classList.add("conflict");
+        for (const s of cover) lastSegOf.set(s.id, seg);
+      }
+      frag.append(seg);
+    }
+    for (const s of spans) {
+      const seg = lastSegOf.get(s.id);
+      if (!seg) continue;
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      tag.setAttribute("aria-hidden", "true");
+      tag.dataset.tag = `${assertion(s) === "negated" ? "¬ " : ""}${s.label}${s.status === "proposed" ? "?" : ""}`;
+      tag.style.setProperty("--c", this.colours(s.label));
+      seg.after(tag);
+    }
+    el.append(frag);
+    this.decorate();
+  }
+
+  segsOf(id) {
+    return [...this.el.querySelectorAll("mark[data-ids]")].filter((m) => m.dataset.ids.split(" ").includes(String(id)));
+  }
+
+  // selection, hover and playing-word classes without re-rendering the text
+  decorate() {
+    for (const m of this.el.querySelectorAll(".sel, .hl")) m.classList.remove("sel", "hl");
+    if (this.selected != null) for (const m of this.segsOf(this.selected)) m.classList.add("sel");
+    for (const id of this.hover) for (const m of this.segsOf(id)) m.classList.add("hl");
+  }
+
+  select(id, scroll = true) {
+    this.selected = id;
+    this.decorate();
+    const first = id != null ? this.segsOf(id)[0] : null;
+    if (first && scroll) first.scrollIntoView({ block: "nearest" });
+  }
+
+  setHover(ids) { this.hover = new Set(ids); this.decorate(); }
+
+  setPlaying(index) {
+    if (index === this.playing) return;
+    for (const m of this.el.querySelectorAll(".playing")) m.classList.remove("playing");
+    this.playing = index;
+    if (index < 0) return;
+    const segs = this.el.querySelectorAll(`[data-word="${index}"]`);
+    for (const m of segs) m.classList.add("playing");
+    segs[0]?.scrollIntoView({ block: "nearest" });
+  }
+
+  wordAt(node) {
+    const seg = node?.nodeType === 1 ? node.closest("[data-word]") : node?.parentElement?.closest("[data-word]");
+    return seg ? this.words[Number(seg.dataset.word)] : null;
+  }
+
+  spanAt(node) {
+    const seg = node?.nodeType === 1 ? node.closest("mark[data-top]") : node?.parentElement?.closest("mark[data-top]");
+    return seg ? this.store.get(isNaN(seg.dataset.top) ? seg.dataset.top : Number(seg.dataset.top)) : null;
+  }
+
+  // The current text selection as character offsets in the document (trimmed), or null.
+  selection() {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount || !this.doc) return null;
+    const r = sel.getRangeAt(0);
+    if (!this.el.contains(r.commonAncestorContainer)) return null;
+    let start = this.offset(r.startContainer, r.startOffset);
+    let end = this.offset(r.endContainer, r.endOffset);
+    if (start == null || end == null) return null;
+    if (start > end) [start, end] = [end, start];
+    const text = this.doc.text;
+    while (start < end && /\s/.test(text[start])) start++;
+    while (end > start && /\s/.test(text[end - 1])) end--;
+    return end > start ? { start, end, text: text.slice(start, end) } : null;
+  }
+
+  offset(node, off) {
+    if (node.nodeType === 3) {
+      const seg = node.parentElement.closest("[data-start]");
+      if (!seg) return this.offsetAfterTag(node.parentElement);
+      return Number(seg.dataset.start) + off;
+    }
+    if (node === this.el) {
+      const kids = [...this.el.children];
+      for (let i = off; i < kids.length; i++) if (kids[i].dataset.start != null) return Number(kids[i].dataset.start);
+      return this.doc.text.length;
+    }
+    const seg = node.closest?.("[data-start]");
+    if (seg) return Number(seg.dataset.start) + (off > 0 ? seg.textContent.length : 0);
+    return this.offsetAfterTag(node);
+  }
+
+  offsetAfterTag(el) {
+    let n = el?.nextElementSibling;
+    while (n && n.dataset.start == null) n = n.nextElementSibling;
+    return n ? Number(n.dataset.start) : this.doc.text.length;
+  }
+}

@@ -1,0 +1,84 @@
+"""The HTML pages without a browser: the project page's task queue and study filters, "next task", the
+workspace shell and its assets (the browser tests in tests/e2e drive the rest)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import dicom_bytes
+from tests.server.conftest import upload
+
+
+def _login(client, make, username: str, role: str | None, project=None):
+    user = make.user(username, password="page passphrase")
+    if role:
+        make.member(project, user, role)
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    r = client.post("/login", data={"username": username, "password": "page passphrase", "csrf_token": token})
+    assert r.status_code == 302
+    home = client.get("/").get_data(as_text=True)  # a new session has a new CSRF token
+    return re.search(r'name="csrf-token" content="([^"]+)"', home).group(1)
+
+
+@pytest.fixture
+def two_studies(client, project, admin_headers):
+    ids = []
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        r = upload(client, project.id, admin_headers, (name, dicom_bytes(name)))
+        ids.append(r.json["files"][0]["study_id"])
+    uid = client.get(f"/api/v1/studies/{ids[0]}", headers=admin_headers).json["study_instance_uid"]
+    upload(client, project.id, admin_headers, ("r.txt", b"Nodule."), study_instance_uid=uid)
+    return ids
+
+
+def test_project_page_filters_studies(client, make, project, two_studies):
+    _login(client, make, "viewer", "annotator", project)
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f"/studies/{two_studies[0]}" in page and f"/studies/{two_studies[1]}" in page
+    page = client.get(f"/projects/{project.id}?modality=MR").get_data(as_text=True)
+    assert f"/studies/{two_studies[0]}\"" not in page and f"/studies/{two_studies[1]}\"" in page
+    page = client.get(f"/projects/{project.id}?has=report").get_data(as_text=True)
+    assert f"/studies/{two_studies[0]}\"" in page and f"/studies/{two_studies[1]}\"" not in page
+    page = client.get(f"/projects/{project.id}?q=no-such-accession").get_data(as_text=True)
+    assert "No studies match these filters" in page
+
+
+def test_next_task_claims_and_opens_the_workspace(client, make, project, two_studies, admin_headers):
+    client.post(f"/api/v1/projects/{project.id}/tasks", headers=admin_headers, json={"study_ids": two_studies})
+    token = _login(client, make, "worker", "annotator", project)
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Next annotate task" in page
+    assert client.post(f"/projects/{project.id}/next", data={"stage": "annotate"}).status_code == 403  # no CSRF
+    r = client.post(f"/projects/{project.id}/next", data={"stage": "annotate", "csrf_token": token})
+    assert r.status_code == 302 and re.search(rf"/studies/{two_studies[0]}\?task=\d+$", r.location)
+    shell = client.get(r.location).get_data(as_text=True)
+    assert 'id="ws"' in shell and 'data-can-write="1"' in shell and "js/workspace.js" in shell
+    assert 'data-stage="annotate"' in shell and "lung" in shell  # window presets for the viewer
+    r = client.post(f"/projects/{project.id}/next", data={"stage": "review", "csrf_token": token})
+    assert r.status_code == 302 and "No+review+tasks+left" in r.location
+
+
+def test_read_only_roles_get_a_read_only_workspace(client, make, project, two_studies):
+    _login(client, make, "officer", "privacy_officer", project)
+    shell = client.get(f"/studies/{two_studies[0]}").get_data(as_text=True)
+    assert 'data-can-write="0"' in shell
+    assert "Next annotate task" not in client.get(f"/projects/{project.id}").get_data(as_text=True)
+
+
+def test_pages_need_login_and_membership(client, make, project, two_studies):
+    r = client.get(f"/projects/{project.id}?q=x")
+    assert r.status_code == 302 and "/login?next=" in r.location
+    _login(client, make, "stranger", None)
+    assert client.get(f"/projects/{project.id}").status_code == 404
+    assert client.get(f"/studies/{two_studies[0]}").status_code == 404
+
+
+@pytest.mark.parametrize("asset", ["hilum.css", "js/workspace.js", "js/store.js", "js/viewer.js", "js/regions.js",
+                                   "js/text.js", "js/panels.js", "js/keys.js", "js/api.js"])
+def test_static_assets_are_served(client, asset):
+    r = client.get(f"/static/{asset}")
+    assert r.status_code == 200 and r.get_data()
+    r.close()
