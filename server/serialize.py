@@ -63,6 +63,8 @@ def instance(i: Instance) -> dict[str, Any]:
         "columns": i.columns,
         "pixel_spacing": i.pixel_spacing,
         "transfer_syntax_uid": i.transfer_syntax_uid,
+        "window_center": i.window_center,
+        "window_width": i.window_width,
         "media_type": i.media_type,
         "sha256": i.blob_sha256,
     }

@@ -63,6 +63,8 @@ class DicomInstanceInfo:
     transfer_syntax_uid: str | None
     photometric_interpretation: str | None
     has_pixels: bool
+    window_center: float | None = None  # the file's default window (first frame), for viewers
+    window_width: float | None = None
 
 
 def looks_like_dicom(head: bytes) -> bool:
@@ -169,7 +171,18 @@ def read_info(source: Source | Dataset) -> DicomInstanceInfo:
         transfer_syntax_uid=str(syntax) if syntax else None,
         photometric_interpretation=_text(ds, "PhotometricInterpretation"),
         has_pixels=frame_count > 0,
+        **_default_window(ds, frame_count),
     )
+
+
+def _default_window(ds: Dataset, frames: int) -> dict[str, float | None]:
+    from annotators.dicom.rendering import _file_window
+
+    try:
+        window = _file_window(ds, 0) if frames else None
+    except (TypeError, ValueError, AttributeError):
+        window = None
+    return {"window_center": window[0], "window_width": window[1]} if window else {}
 
 
 def transfer_syntax(ds: Dataset) -> UID | None:

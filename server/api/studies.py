@@ -32,9 +32,7 @@ bp = Blueprint("studies", __name__)
 def _viewed(what: str, target_id: int, project_id: int, **details: Any) -> None:
     """Every view of PHI-bearing content is an audit event, committed with the response."""
     s = db.session()
-    audit.record(
-        s, actor(), f"view.{what}", target_type=what, target_id=target_id, project_id=project_id, **details
-    )
+    audit.record(s, actor(), f"view.{what}", target_type=what, target_id=target_id, project_id=project_id, **details)
     s.commit()
 
 
@@ -62,6 +60,42 @@ def get_study(study_id: int) -> Any:
     return out
 
 
+WORD_SCHEMA = {
+    "type": "object",
+    "required": ["word", "start", "end"],
+    "properties": {
+        "word": {"type": "string"},
+        "start": {"type": "number"},
+        "end": {"type": "number"},
+        "prob": {"type": "number"},
+        "char_start": {"type": "integer"},
+        "char_end": {"type": "integer"},
+    },
+}
+
+
+def _words(value: Any) -> list[dict[str, Any]] | None:
+    """Transcript word timings: [{"word", "start", "end", "prob"?, "char_start"?, "char_end"?}], in order."""
+    if value is None:
+        return None
+    number = (int, float)
+    if not isinstance(value, list) or not all(
+        isinstance(w, dict)
+        and isinstance(w.get("word"), str)
+        and isinstance(w.get("start"), number)
+        and isinstance(w.get("end"), number)
+        and 0 <= w["start"] <= w["end"]
+        for w in value
+    ):
+        raise ValidationError(
+            "words must be a list of {word, start, end} with 0 <= start <= end (seconds)",
+            code="invalid_field",
+            field="words",
+        )
+    keep = ("word", "start", "end", "prob", "char_start", "char_end")
+    return [{k: w[k] for k in keep if k in w} for w in value]
+
+
 @bp.post("/studies/<int:study_id>/documents")
 @authorize("study.upload", study_project)
 @body(
@@ -72,11 +106,14 @@ def get_study(study_id: int) -> Any:
             "text": {"type": "string"},
             "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
             "source": {"type": "string"},
+            "recording_id": {"type": "integer"},
+            "words": {"type": "array", "items": WORD_SCHEMA},
         },
     }
 )
 def add_document(study_id: int) -> Any:
-    """Attach a report or transcript given as JSON text."""
+    """Attach a report or transcript given as JSON text (transcripts may carry word timings and their
+    recording)."""
     data = json_body("text")
     if not isinstance(data["text"], str):
         raise ValidationError("text must be a string", code="invalid_field")
@@ -84,13 +121,21 @@ def add_document(study_id: int) -> Any:
         kind = DocumentKind(data.get("kind", "report"))
     except ValueError as exc:
         raise ValidationError("kind must be report, transcript or note", code="invalid_field") from exc
+    words = _words(data.get("words"))
     s = db.session()
     study = get_or_404(Study, study_id, "study")
+    recording_id = data.get("recording_id")
+    if recording_id is not None:
+        rec = s.get(Recording, recording_id) if isinstance(recording_id, int) else None
+        if rec is None or rec.study_id != study.id:
+            raise ValidationError(
+                "recording_id is not a recording of this study", code="invalid_field", field="recording_id"
+            )
     sha, size = blobs().put_bytes(data["text"].encode())
     store.ensure_blob(s, sha, size, "text/plain")
-    doc, created = store.add_document(
-        s, study, data["text"], sha, kind, source=str(data.get("source", "api"))[:200]
-    )
+    doc, created = store.add_document(s, study, data["text"], sha, kind, source=str(data.get("source", "api"))[:200])
+    if created:
+        doc.words, doc.recording_id = words, recording_id
     audit.record(
         s,
         actor(),

@@ -266,6 +266,8 @@ class Ingestor:
                 columns=info.columns,
                 pixel_spacing=list(info.pixel_spacing) if info.pixel_spacing else None,
                 transfer_syntax_uid=info.transfer_syntax_uid,
+                window_center=info.window_center,
+                window_width=info.window_width,
                 media_type="application/dicom",
                 blob_sha256=sha,
             ),

@@ -76,6 +76,8 @@ class Instance(Base):
     columns: Mapped[int | None] = mapped_column(Integer)
     pixel_spacing: Mapped[list[float] | None] = mapped_column(JSONType)
     transfer_syntax_uid: Mapped[str | None] = mapped_column(String(64))
+    window_center: Mapped[float | None] = mapped_column(Float)
+    window_width: Mapped[float | None] = mapped_column(Float)
     media_type: Mapped[str] = mapped_column(String(100), default="application/dicom")
     blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
 

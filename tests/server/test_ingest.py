@@ -254,3 +254,34 @@ def test_cli_import_folder(app, tmp_path, project):
     result = CliRunner().invoke(main, ["import", str(folder), "--project", "chest", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert "stored 1, duplicate 1, skipped 1, errors 0" in result.output
+
+
+def test_transcript_document_with_word_timings(client, project, admin_headers):
+    r = upload(client, project.id, admin_headers, ("ct.dcm", dicom_bytes()), ("d.wav", _wav()),
+               study_instance_uid="1.2.3.4")
+    study_id = next(f["study_id"] for f in r.json["files"] if f["file"] == "d.wav")
+    rec = client.get(f"/api/v1/studies/{study_id}", headers=admin_headers).json["recordings"][0]["id"]
+    words = [{"word": "No", "start": 0.0, "end": 0.2, "prob": 0.9}, {"word": "effusion", "start": 0.2, "end": 0.5}]
+    doc = client.post(f"/api/v1/studies/{study_id}/documents", headers=admin_headers,
+                      json={"text": "No effusion", "kind": "transcript", "words": words, "recording_id": rec})
+    assert doc.status_code == 201 and doc.json["recording_id"] == rec
+    full = client.get(f"/api/v1/documents/{doc.json['id']}", headers=admin_headers).json
+    assert full["words"] == words
+    bad = client.post(f"/api/v1/studies/{study_id}/documents", headers=admin_headers,
+                      json={"text": "x", "words": [{"word": "x", "start": 2, "end": 1}]})
+    assert bad.status_code == 400 and bad.json["field"] == "words"
+
+
+def test_instances_carry_the_files_default_window(client, project, admin_headers):
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(dicom_bytes("CT_small.dcm")))
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    out = io.BytesIO()
+    ds.save_as(out)
+    r = upload(client, project.id, admin_headers, ("windowed.dcm", out.getvalue()), ("plain.dcm", dicom_bytes()))
+    assert r.status_code == 201, r.json
+    detail = client.get(f"/api/v1/studies/{r.json['files'][0]['study_id']}", headers=admin_headers).json
+    windows = {(i["window_center"], i["window_width"]) for se in detail["series"] for i in se["instances"]}
+    assert (40.0, 400.0) in windows and (None, None) in windows
