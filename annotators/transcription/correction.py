@@ -1,0 +1,178 @@
+"""Snap near-miss words to vocabulary terms, keeping timings and recording every change so it can be undone.
+
+Three rules, tried at each position in this order, each needing its own evidence:
+
+- ``term``: the words around it spell a multi-word term except for one word that sounds or reads like the
+  term's word ("plural effusion" → "pleural effusion", "pulmonary module" → "pulmonary nodule"). A word that
+  is itself a vocabulary word is never replaced ("right upper lobe" stays, though "right lower lobe" exists).
+- ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
+  megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common.
+- ``spelling``: one word unknown to general English that reads like a vocabulary word ("atelectasus").
+
+The result keeps the word's timing (a merge spans from the first word's start to the last word's end, with the
+lowest probability), its capitalisation and surrounding punctuation. Each `Correction` holds the words it
+replaced; `revert` puts them back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from annotators.transcription.result import Correction, Word
+from annotators.transcription.vocabulary import Vocabulary, tokens, zipf
+
+TERM_SCORE = 0.72
+SPELLING_SCORE = 0.82
+MERGE_SCORE = 0.86
+MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alone
+COMMON_ZIPF = 3.0  # at or above: a word of general English, not a misspelling
+_EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
+_PHONETIC = [(r"ph", "f"), (r"ck", "k"), (r"qu", "kw"), (r"x", "ks"), (r"c(?=[eiy])", "s"), (r"c", "k"),
+             (r"y", "i"), (r"z", "s"), (r"ae", "e"), (r"oe", "e"), (r"^pn", "n"), (r"^ps", "s"), (r"eu|ew|oo", "u"),
+             (r"(.)\1+", r"\1")]
+
+
+def phonetic(word: str) -> str:
+    """A crude English sound key: spellings of the same sound become the same letters."""
+    key = word.lower()
+    for pattern, repl in _PHONETIC:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """0..1: how alike two lowercase words read or sound (the better of spelling and sound-key ratios).
+    Below `floor` the answer may be any value under it (cheap bounds skip the full comparison)."""
+    if a == b:
+        return 1.0
+    best = 0.0
+    for x, y in ((a, b), (phonetic(a), phonetic(b))):
+        matcher = SequenceMatcher(None, x, y)
+        if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
+            best = max(best, matcher.ratio())
+    return best
+
+
+def _norm(word: Word) -> str:
+    found = tokens(word.word)
+    return found[0] if len(found) == 1 else ""
+
+
+def _restyle(original: Sequence[Word], corrected: str) -> str:
+    """`corrected` with the original's leading/trailing punctuation and initial capital."""
+    first = _EDGES.match(original[0].word)
+    last = _EDGES.match(original[-1].word)
+    lead = first.group(1) if first else ""
+    trail = last.group(3) if last else ""
+    core = first.group(2) if first else ""
+    if core[:1].isupper():
+        corrected = corrected[:1].upper() + corrected[1:]
+    return f"{lead}{corrected}{trail}"
+
+
+def _term_rule(norms: list[str], i: int, vocab: Vocabulary) -> tuple[str, float, str] | None:
+    """A multi-word term matching the words at `i` in all but one position, where word `i` differs."""
+    best: tuple[str, float, str] | None = None
+    word = norms[i]
+    for n, terms in vocab.by_length.items():
+        if n < 2:
+            continue
+        for j in range(n):  # word i is the term's j-th word
+            window = norms[i - j: i - j + n] if i - j >= 0 else []
+            if len(window) != n:
+                continue
+            for term in terms:
+                if term[j] == word or any(window[k] != term[k] for k in range(n) if k != j):
+                    continue
+                score = similarity(word, term[j], TERM_SCORE)
+                if score >= TERM_SCORE and (best is None or score > best[1]):
+                    best = (term[j], score, " ".join(term))
+    return best
+
+
+def _single_rule(word: str, vocab: Vocabulary, threshold: float) -> tuple[str, float] | None:
+    best: tuple[str, float] | None = None
+    for candidate in vocab.words:
+        if len(candidate) < 5 or abs(len(candidate) - len(word)) > 3:
+            continue
+        score = similarity(word, candidate, threshold)
+        if score >= threshold and (best is None or score > best[1]):
+            best = (candidate, score)
+    return best
+
+
+def _merge_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float] | None:
+    """(how many words, vocabulary word, score) when 2-3 words from `i` join into a vocabulary word that
+    matches better than any of their rare parts does alone."""
+    for n in (3, 2):
+        parts = norms[i: i + n]
+        if len(parts) != n or not all(parts) or any(re.search(r"[.,;:?!]$", w.word) for w in words[i: i + n - 1]):
+            continue
+        joined = "".join(parts)
+        rare = [p for p in parts if zipf(p) < COMMON_ZIPF and p not in vocab.words]
+        if not rare or zipf(joined) >= COMMON_ZIPF:
+            continue
+        found = _single_rule(joined, vocab, MERGE_SCORE)
+        if found is None or found[0] in parts:
+            continue
+        alone = max((s[1] for p in rare if (s := _single_rule(p, vocab, SPELLING_SCORE))), default=0.0)
+        if found[1] >= alone + MERGE_MARGIN:
+            return n, found[0], found[1]
+    return None
+
+
+def correct(words: Sequence[Word], vocab: Vocabulary) -> tuple[list[Word], list[Correction]]:
+    """The corrected words and the corrections made (indices refer to the input `words`)."""
+    norms = [_norm(w) for w in words]
+    out: list[Word] = []
+    fixes: list[Correction] = []
+    i = 0
+    while i < len(words):
+        found = _fix_at(words, norms, i, vocab)
+        if found is None:
+            out.append(words[i])
+            i += 1
+            continue
+        n, target, score, rule = found
+        span = tuple(words[i: i + n])
+        out.append(Word(span[0].start, span[-1].end, _restyle(span, target), min(w.prob for w in span), span[0].sep))
+        fixes.append(Correction(i, span, out[-1].word, rule, score))
+        i += n
+    return out, fixes
+
+
+def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float, str] | None:
+    word = norms[i]
+    if not word or word.isdigit():
+        return None
+    merged = _merge_rule(words, norms, i, vocab)
+    if merged:
+        return merged[0], merged[1], merged[2], "merge"
+    if word in vocab.words:
+        return None
+    term = _term_rule(norms, i, vocab)
+    if term:
+        return 1, term[0], term[1], f"term:{term[2]}"
+    if zipf(word) < COMMON_ZIPF and len(word) >= 5:
+        single = _single_rule(word, vocab, SPELLING_SCORE)
+        if single:
+            return 1, single[0], single[1], "spelling"
+    return None
+
+
+def revert(words: Sequence[Word], corrections: Sequence[Correction], undo: Sequence[int] | None = None) -> list[Word]:
+    """The words with corrections undone: all of them, or those at positions `undo` of `corrections`."""
+    chosen = set(range(len(corrections)) if undo is None else undo)
+    by_output: dict[int, Correction] = {}
+    shift = 0  # output index = input index - words merged away before it
+    for c in corrections:
+        by_output[c.index - shift] = c
+        shift += len(c.original) - 1
+    out: list[Word] = []
+    numbered = {id(c): k for k, c in enumerate(corrections)}
+    for j, word in enumerate(words):
+        fix = by_output.get(j)
+        out.extend(fix.original if fix is not None and numbered[id(fix)] in chosen else (word,))
+    return out

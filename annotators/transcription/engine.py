@@ -1,0 +1,105 @@
+"""The one contract every transcription engine keeps, and the options they share.
+
+An engine is built with a model (a packaged name such as ``tiny.en`` or a path) and a device, loads its
+weights lazily on first use, and turns 16 kHz mono float32 samples into segments with word timings (seconds
+from the start of the samples) and the language. Engines never decode files and never touch vocabulary:
+`annotators.transcription.pipeline` does both around them.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from annotators.transcription.result import Segment, TranscriptionError, Word
+
+DEVICES = ("cpu", "cuda", "auto")
+# Temperature fallback and its thresholds as both libraries default them; beam search at temperature 0.
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Decoding settings both engines honour identically (same settings + same weights = same transcript).
+
+    ``condition_on_previous_text`` is off by default: on long dictations it lets one misheard window derail
+    the next ones. ``language`` None lets a multilingual model detect it; English-only models force "en".
+    """
+
+    language: str | None = None
+    beam_size: int = 5
+    best_of: int = 5
+    initial_prompt: str | None = None
+    condition_on_previous_text: bool = False
+    temperatures: tuple[float, ...] = TEMPERATURES
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """Segments (times relative to the samples given) and the language decoded."""
+
+    segments: list[Segment]
+    language: str
+
+
+class TranscriptionEngine(ABC):
+    """Base class of the engines: `name`, `model`, `device`; `load()` once, `transcribe(samples, options)`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, model: str = "tiny.en", *, device: str = "cpu", compute_type: str | None = None) -> None:
+        if device not in DEVICES:
+            raise TranscriptionError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}", code="bad_device")
+        self.model = model
+        self.device = self._resolve_device(device)
+        self.compute_type = compute_type
+        self._loaded: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    @abstractmethod
+    def cuda_available() -> bool:
+        """Whether this engine's library sees a CUDA device."""
+
+    def _resolve_device(self, device: str) -> str:
+        if device == "auto":
+            return "cuda" if self.cuda_available() else "cpu"
+        if device == "cuda" and not self.cuda_available():
+            raise TranscriptionError(f"{self.name}: device 'cuda' asked for but no GPU is visible", code="no_gpu")
+        return device
+
+    @property
+    def model_label(self) -> str:
+        """The model as provenance shows it: a packaged name, or a path's last component."""
+        return self.model.rstrip("/").rsplit("/", 1)[-1]
+
+    def load(self) -> None:
+        """Load the weights now (once); later calls return at once."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+
+    def transcribe(self, samples: np.ndarray, options: DecodeOptions | None = None) -> EngineOutput:
+        """Segments with words for 16 kHz mono float32 `samples`; one call at a time per engine."""
+        self.load()
+        with self._lock:
+            return self._transcribe(np.ascontiguousarray(samples, dtype=np.float32), options or DecodeOptions())
+
+    @abstractmethod
+    def _load(self) -> Any:
+        """Build the library's model object."""
+
+    @abstractmethod
+    def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
+        """Run the library on the samples."""
+
+
+def make_word(text: str, start: float, end: float, prob: float) -> Word:
+    """A `Word` from whisper's raw word (which carries its leading space)."""
+    stripped = text.strip()
+    sep = text[: len(text) - len(text.lstrip())]
+    return Word(start=float(start), end=float(end), word=stripped, prob=float(prob), sep=sep)

@@ -1,0 +1,158 @@
+"""The two engines and the one `name → class` registry.
+
+- ``openai-whisper``: the reference implementation (PyTorch), reading an openai-whisper checkpoint that
+  `weights.whisper_checkpoint` converts from the packaged CTranslate2 weights.
+- ``faster-whisper``: CTranslate2, reading the packaged weights as they are; much faster on CPU. Its
+  ``compute_type`` defaults to float32 on CPU (the same numbers as the reference engine); ``int8`` is faster.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from annotators.transcription import weights
+from annotators.transcription.engine import DecodeOptions, EngineOutput, TranscriptionEngine, make_word
+from annotators.transcription.result import Segment, TranscriptionError
+
+
+class OpenAIWhisperEngine(TranscriptionEngine):
+    """openai-whisper on a converted (or the user's own) checkpoint; fp16 on CUDA, fp32 on CPU."""
+
+    name = "openai-whisper"
+
+    @staticmethod
+    def cuda_available() -> bool:
+        """`torch.cuda.is_available()`."""
+        import torch
+
+        return bool(torch.cuda.is_available())
+
+    def _load(self) -> Any:
+        import torch
+        from whisper.model import ModelDimensions, Whisper
+
+        path = weights.whisper_checkpoint(self.model)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        model = Whisper(ModelDimensions(**checkpoint["dims"]))
+        model.load_state_dict(checkpoint["model_state_dict"])
+        heads = checkpoint.get("alignment_heads")
+        if heads:  # otherwise whisper's default: every head of the last half of the decoder layers
+            mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+            for layer, head in heads:
+                mask[layer, head] = True
+            model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+        _warm_tokenizer(model)
+        return model.to(self.device).eval()
+
+    def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
+        model = self._loaded
+        language = options.language or (None if model.is_multilingual else "en")
+        result = model.transcribe(
+            samples,
+            language=language,
+            fp16=self.device == "cuda",
+            beam_size=options.beam_size if options.beam_size > 1 else None,
+            best_of=options.best_of,
+            temperature=options.temperatures,
+            initial_prompt=options.initial_prompt,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=True,
+            verbose=None,
+        )
+        segments = [
+            Segment(float(s["start"]), float(s["end"]), s["text"],
+                    tuple(make_word(w["word"], w["start"], w["end"], w["probability"]) for w in s.get("words", [])))
+            for s in result["segments"]
+        ]
+        return EngineOutput(segments, str(result.get("language") or language or ""))
+
+
+def _warm_tokenizer(model: Any) -> None:
+    """Build whisper's tiktoken encoding now: its reader leaves the vocabulary file for the garbage
+    collector (a ResourceWarning, an error under strict warnings); it is cached once built."""
+    import warnings
+
+    from whisper.tokenizer import get_encoding
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        get_encoding(name="multilingual" if model.is_multilingual else "gpt2", num_languages=model.num_languages)
+
+
+class FasterWhisperEngine(TranscriptionEngine):
+    """faster-whisper (CTranslate2) on the packaged CTranslate2 weights or the user's CTranslate2 folder."""
+
+    name = "faster-whisper"
+
+    @staticmethod
+    def cuda_available() -> bool:
+        """CTranslate2 sees at least one CUDA device."""
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count()) > 0
+
+    def _load(self) -> Any:
+        from faster_whisper import WhisperModel
+
+        compute = self.compute_type or ("float16" if self.device == "cuda" else "float32")
+        return WhisperModel(str(weights.ct2_model_dir(self.model)), device=self.device, compute_type=compute,
+                            local_files_only=True)
+
+    def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
+        model = self._loaded
+        language = options.language or (None if model.model.is_multilingual else "en")
+        found, info = model.transcribe(
+            samples,
+            language=language,
+            beam_size=options.beam_size,
+            best_of=options.best_of,
+            temperature=list(options.temperatures),
+            initial_prompt=options.initial_prompt,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=True,
+            vad_filter=False,
+        )
+        segments = [
+            Segment(float(s.start), float(s.end), s.text,
+                    tuple(make_word(w.word, w.start, w.end, w.probability) for w in (s.words or [])))
+            for s in found
+        ]
+        return EngineOutput(segments, str(info.language or language or ""))
+
+
+ENGINES: dict[str, type[TranscriptionEngine]] = {
+    OpenAIWhisperEngine.name: OpenAIWhisperEngine,
+    FasterWhisperEngine.name: FasterWhisperEngine,
+}
+DEFAULT_ENGINE = FasterWhisperEngine.name
+
+_cache: dict[tuple[str, str, str, str | None], TranscriptionEngine] = {}
+_cache_lock = threading.Lock()
+
+
+class UnknownEngineError(TranscriptionError):
+    """An engine name not in `ENGINES`; the message lists the valid ones."""
+
+    code = "unknown_engine"
+
+
+def engine_class(name: str) -> type[TranscriptionEngine]:
+    """The engine class registered under `name`; `UnknownEngineError` listing the valid names otherwise."""
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise UnknownEngineError(f"unknown engine {name!r}; valid: {', '.join(sorted(ENGINES))}") from None
+
+
+def get_engine(name: str = DEFAULT_ENGINE, model: str = "tiny.en", *, device: str = "cpu",
+               compute_type: str | None = None) -> TranscriptionEngine:
+    """The process-wide engine for (name, model, device, compute_type), built on first use; weights load
+    lazily on its first transcription (or `load()`)."""
+    cls = engine_class(name)
+    probe = cls(model, device=device, compute_type=compute_type)  # validates the device
+    key = (name, model, probe.device, compute_type)
+    with _cache_lock:
+        return _cache.setdefault(key, probe)

@@ -1,0 +1,120 @@
+"""Medical vocabulary for dictation: the terms to prompt the engine with and to snap near-misses to.
+
+Terms come from an ontology (by default the project's curated radiology lexicon: names, synonyms and plural
+forms; abbreviations are left out, too short to match safely) plus any extra terms a caller brings, such as a
+project's label schema. The prompt lists the terms whose words a general English model is least likely to
+know (rarest first by wordfreq), within whisper's prompt budget.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+RARE_ZIPF = 3.5  # words rarer than this in general English are what a general model mishears
+PROMPT_CHARS = 600  # whisper keeps the last 223 prompt tokens; ~4 characters a token leaves room
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_PRIORITY = {"FINDING": 0, "ANATOMY": 1, "DEVICE": 2, "PROCEDURE": 3}
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase word tokens of `text` (letters, digits, inner hyphens and apostrophes)."""
+    return _TOKEN.findall(text.lower())
+
+
+@functools.lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common `word` is in general English (wordfreq Zipf scale: 0 unknown .. 7 'the')."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Terms (lowercase, as word tuples) to correct towards, and the ranked terms to prompt with."""
+
+    terms: tuple[tuple[str, ...], ...]
+    prompt_terms: tuple[str, ...]
+    source: str = "custom"
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        """Every word that occurs in some term."""
+        return frozenset(w for term in self.terms for w in term)
+
+    @functools.cached_property
+    def by_length(self) -> dict[int, tuple[tuple[str, ...], ...]]:
+        """Terms grouped by how many words they have."""
+        groups: dict[int, list[tuple[str, ...]]] = {}
+        for term in self.terms:
+            groups.setdefault(len(term), []).append(term)
+        return {n: tuple(ts) for n, ts in groups.items()}
+
+    def prompt(self, budget: int = PROMPT_CHARS) -> str:
+        """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""
+        head = "Radiology dictation. Findings: "
+        picked: list[str] = []
+        size = len(head)
+        for term in self.prompt_terms:
+            if size + len(term) + 2 > budget:
+                break
+            picked.append(term)
+            size += len(term) + 2
+        return head + ", ".join(picked) + "." if picked else ""
+
+    @classmethod
+    def from_terms(cls, terms: Iterable[str], source: str = "custom") -> Vocabulary:
+        """A vocabulary of the given terms, prompted in the order given."""
+        unique = list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
+        return cls(tuple(dict.fromkeys(tuple(tokens(t)) for t in unique if tokens(t))), tuple(unique), source)
+
+
+def _rare_words(term: str) -> set[str]:
+    return {w for w in tokens(term) if zipf(w) < RARE_ZIPF}
+
+
+def _rank_for_prompt(candidates: list[tuple[int, int, str]]) -> list[str]:
+    """Types interleaved in the curated lexicon's order, findings most often (every term), then anatomy (every
+    2nd step), devices (3rd), procedures (4th); a
+    term is kept only when it brings a rare word the kept ones lack, so the budget goes to distinct hard words."""
+    covered: set[str] = set()
+    ranked = []
+    for _key, _order, name in sorted(candidates):
+        rare = _rare_words(name)
+        if rare - covered:
+            ranked.append(name)
+            covered |= rare
+    return ranked
+
+
+@functools.lru_cache(maxsize=8)
+def _ontology_vocabulary(ontology: str) -> Vocabulary:
+    from ontologies.registry import get_loader
+
+    correct: list[str] = []
+    candidates: list[tuple[int, int, str]] = []  # (rank, type priority, name)
+    seen_of_type: dict[int, int] = {}
+    for concept in get_loader(ontology).concepts():
+        names = [concept.canonical_name, *(a for a in concept.aliases if not a.isupper() and len(a) > 3)]
+        correct.extend(names)
+        priority = _PRIORITY.get(concept.types[0] if concept.types else "", 9)
+        if priority < 9:
+            rank = seen_of_type[priority] = seen_of_type.get(priority, -1) + 1
+            candidates.append((rank * (priority + 1), priority, concept.canonical_name))
+    base = Vocabulary.from_terms(correct, source=ontology)
+    return Vocabulary(base.terms, tuple(_rank_for_prompt(candidates)), ontology)
+
+
+def from_ontology(ontology: str = "radiology", extra_terms: Iterable[str] = ()) -> Vocabulary:
+    """The vocabulary of an ontology by registry name (default the radiology lexicon), plus `extra_terms`
+    (e.g. a project's label names), which are prompted first."""
+    base = _ontology_vocabulary(ontology)
+    extra = list(extra_terms)
+    if not extra:
+        return base
+    more = Vocabulary.from_terms(extra)
+    return Vocabulary(tuple(dict.fromkeys(more.terms + base.terms)),
+                      tuple(dict.fromkeys(more.prompt_terms + base.prompt_terms)), base.source)

