@@ -21,6 +21,15 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_MIGRATE": True,
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 500,
+    "AUTO_TRANSCRIBE": True,  # an uploaded recording starts a transcription job
+    "TRANSCRIPTION_ENGINE": "faster-whisper",
+    "TRANSCRIPTION_MODEL": "tiny.en",
+    "TRANSCRIPTION_DEVICE": "cpu",
+}
+
+_CHOICES = {
+    "TRANSCRIPTION_ENGINE": ("faster-whisper", "openai-whisper"),
+    "TRANSCRIPTION_DEVICE": ("cpu", "cuda", "auto"),
 }
 
 _INT_KEYS = {
@@ -65,6 +74,11 @@ def finalize(config: dict[str, Any], instance_path: str) -> None:
     broker = config.get("BROKER_URL")
     if broker and not str(broker).startswith(("redis://", "rediss://")):
         raise ConfigError("HILUM_BROKER_URL must be a redis:// URL (or unset for in-process jobs)")
+    for key, allowed in _CHOICES.items():
+        if config[key] not in allowed:
+            raise ConfigError(f"HILUM_{key} must be one of {', '.join(allowed)}, got {config[key]!r}")
+    if not isinstance(config["AUTO_TRANSCRIBE"], bool):
+        raise ConfigError("HILUM_AUTO_TRANSCRIBE must be true or false")
     if not config.get("SECRET_KEY"):
         raise ConfigError("no SECRET_KEY: set HILUM_SECRET_KEY or let the instance folder hold one")
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=config["SESSION_MINUTES"])

@@ -89,7 +89,7 @@ def build_app(tmp_path: Any, database_url: str, **overrides: Any) -> Any:
 
     config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
               "SECRET_KEY": "test-secret", "AUTO_MIGRATE": False, "SESSION_COOKIE_SECURE": False,
-              "JOB_WORKERS": 2, **overrides}
+              "JOB_WORKERS": 2, "AUTO_TRANSCRIBE": False, **overrides}
     return create_app(config)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from server import db
 from server.api._common import get_or_404, project_of
 from server.auth import actor, authorize
 from server.errors import PayloadTooLarge, ValidationError
-from server.ingest import Ingestor, summarize
+from server.ingest import FileResult, Ingestor, summarize
 from server.ingest.pairing import PairingKey
 from server.ingest.sources import Item, Limits, check_filename
 from server.models import Project
@@ -72,9 +72,28 @@ def _ingest(project: Project, items: list[Item]) -> Any:
         request.values.get("kind") or None,
     )
     ingestor = Ingestor(db.session(), project, blobs(), limits(), actor=actor(), explicit=explicit)
-    body = summarize(ingestor.run(items))
+    results = ingestor.run(items)
+    if current_app.config["AUTO_TRANSCRIBE"]:
+        _transcribe_new_recordings(results)
+    body = summarize(results)
     if body["stored"] == 0 and body["duplicates"] == 0 and body["errors"]:
         first = next(f for f in body["files"] if f["status"] == "error")
         status = 413 if first.get("code") == "too_large" else 422
         return {"error": first["code"], "message": first["reason"], **body}, status
     return body, 201 if body["stored"] else 200
+
+
+def _transcribe_new_recordings(results: list[FileResult]) -> None:
+    """Every newly stored recording gets a transcription job (its id goes into the file's verdict)."""
+    from server.jobs import UnknownJobKind
+
+    try:
+        from server.transcription_jobs import start_for_recording
+    except ImportError:  # transcription not installed on this server
+        return
+    for result in results:
+        if result.kind == "audio" and result.status == "stored" and result.recording_id is not None:
+            try:
+                result.job_id = start_for_recording(result.recording_id, g.user.id, actor()).id
+            except UnknownJobKind:
+                return

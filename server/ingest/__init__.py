@@ -42,6 +42,8 @@ class FileResult:
     reason: str | None = None
     study_id: int | None = None
     paired_by: str | None = None
+    recording_id: int | None = None
+    job_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -302,9 +304,10 @@ class Ingestor:
         study, key = self._study_for(name, key, "recording")
         sha, size = self.blobs.put_bytes(data)
         store.ensure_blob(self.s, sha, size, info.media_type)
-        _rec, created = store.add_recording(self.s, study, sha, info)
+        rec, created = store.add_recording(self.s, study, sha, info)
         return FileResult(
-            name, "stored" if created else "duplicate", "audio", study_id=study.id, paired_by=key.by
+            name, "stored" if created else "duplicate", "audio", study_id=study.id, paired_by=key.by,
+            recording_id=rec.id,
         )
 
     def _image(self, name: str, data: bytes, key: pairing.PairingKey | None) -> FileResult:

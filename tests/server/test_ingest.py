@@ -285,3 +285,35 @@ def test_instances_carry_the_files_default_window(client, project, admin_headers
     detail = client.get(f"/api/v1/studies/{r.json['files'][0]['study_id']}", headers=admin_headers).json
     windows = {(i["window_center"], i["window_width"]) for se in detail["series"] for i in se["instances"]}
     assert (40.0, 400.0) in windows and (None, None) in windows
+
+
+def test_uploaded_recording_starts_a_transcription_job(tmp_path, sqlite_template):
+    import shutil
+
+    from tests.conftest import Factory, build_app
+
+    shutil.copy(sqlite_template, tmp_path / "t.sqlite3")
+    app = build_app(tmp_path, f"sqlite:///{tmp_path / 't.sqlite3'}", AUTO_TRANSCRIBE=True)
+    queued = []
+
+    class QueueOnly:  # the subject is the wiring; the engine has tests of its own
+        def dispatch(self, job_id):
+            queued.append(job_id)
+
+        def shutdown(self):
+            pass
+
+    real, app.extensions["hilum.runner"] = app.extensions["hilum.runner"], QueueOnly()
+    try:
+        f = Factory(app)
+        headers = f.headers(f.user("boss", admin=True))
+        p = f.project("dictations")
+        r = upload(app.test_client(), p.id, headers, ("d.wav", _wav()), ("r.txt", b"No effusion."),
+                   accession_number="ACC-9")
+        audio = next(x for x in r.json["files"] if x["file"] == "d.wav")
+        assert audio["job_id"] in queued and len(queued) == 1
+        job = app.test_client().get(f"/api/v1/jobs/{audio['job_id']}", headers=headers).json
+        assert job["kind"] == "transcribe.recording" and job["status"] == "queued"
+    finally:
+        real.shutdown()
+        app.extensions["hilum.engine"].dispose()
