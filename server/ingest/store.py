@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -55,15 +55,11 @@ class StudyIndex:
         if study.accession_number:
             self._studies[("acc", study.accession_number)] = study
 
-    def get_or_create(
-        self, study_uid: str | None, accession: str | None, **fields: Any
-    ) -> tuple[Study, bool]:
+    def get_or_create(self, study_uid: str | None, accession: str | None, **fields: Any) -> tuple[Study, bool]:
         study = self.find(study_uid, accession)
         created = False
         if study is None:
-            study = Study(
-                project_id=self.project.id, study_uid=study_uid, accession_number=accession, **fields
-            )
+            study = Study(project_id=self.project.id, study_uid=study_uid, accession_number=accession, **fields)
             self.s.add(study)
             self.s.flush()
             created = True
@@ -107,12 +103,39 @@ class StudyIndex:
         self.s.add(instance)
 
 
+def _blob_insert(s: Session) -> Any:
+    insert_ = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
+    return insert_(Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"])
+
+
 def ensure_blob(s: Session, sha256: str, size: int, media_type: str) -> None:
     """Record a stored blob (one statement; a blob already known is left as it is)."""
-    dialect = s.get_bind().dialect.name
-    insert_ = sqlite_insert if dialect == "sqlite" else pg_insert
-    s.execute(insert_(Blob).values(sha256=sha256, size=size, media_type=media_type, created_at=utcnow())
-              .on_conflict_do_nothing(index_elements=["sha256"]))
+    s.execute(_blob_insert(s), [{"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()}])
+
+
+class PendingBlobs:
+    """Blob rows queued during a batch and written in one statement just before the session next flushes
+    (so instance rows that point at them always find them), or when `write()` is called."""
+
+    def __init__(self, s: Session):
+        self.s = s
+        self.rows: dict[str, dict[str, Any]] = {}
+        event.listen(s, "before_flush", self._before_flush)
+
+    def add(self, sha256: str, size: int, media_type: str) -> None:
+        self.rows.setdefault(sha256, {"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()})
+
+    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        self.write()
+
+    def write(self) -> None:
+        if self.rows:
+            rows, self.rows = list(self.rows.values()), {}
+            self.s.connection().execute(_blob_insert(self.s), rows)
+
+    def close(self) -> None:
+        self.write()
+        event.remove(self.s, "before_flush", self._before_flush)
 
 
 def add_document(
@@ -120,9 +143,7 @@ def add_document(
 ) -> tuple[Document, bool]:
     """A report/transcript; the same bytes on the same study are a duplicate, new text is a new version."""
     dup = s.execute(
-        select(Document).where(
-            Document.study_id == study.id, Document.blob_sha256 == sha256, Document.kind == kind
-        )
+        select(Document).where(Document.study_id == study.id, Document.blob_sha256 == sha256, Document.kind == kind)
     ).scalar_one_or_none()
     if dup is not None:
         return dup, False
@@ -134,9 +155,7 @@ def add_document(
         ).scalar_one()
         + 1
     )
-    doc = Document(
-        study_id=study.id, kind=kind, source=source, version=version, text=text, blob_sha256=sha256
-    )
+    doc = Document(study_id=study.id, kind=kind, source=source, version=version, text=text, blob_sha256=sha256)
     s.add(doc)
     s.flush()
     return doc, True
