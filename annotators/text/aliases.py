@@ -1,0 +1,88 @@
+"""Extra aliases for an ontology, learnt from the training split of linked corpora, and the knowledge base that
+adds them to the ontology's own names.
+
+MeSH descriptor names alone miss most of the ways papers and reports name a concept (`breast cancer` for
+Breast Neoplasms). `hilum train aliases` collects the mention strings of training corpora (PubTator: BC5CDR,
+NCBI-disease) by their gold id into `data/<ontology>_aliases.json`; the linker's `aliases` setting names that
+file, and `load_generator` builds (once, cached beside the ontology's own build, keyed by both sources) a knowledge
+base of the ontology's concepts plus those aliases — ids the ontology lacks (MeSH supplementary concepts, OMIM)
+become concepts named by their mentions. Only training splits feed it: development sets measure it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from annotators.text.corpora import read_pubtator
+from annotators.text.errors import PipelineConfigError
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def collect(paths: Sequence[Path], ontology: str = "mesh") -> dict[str, Any]:
+    """The aliases document of the mentions in `paths` that name exactly one id."""
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for path in paths:
+        for doc in read_pubtator(path):
+            for mention in doc.mentions:
+                if len(mention.ids) == 1 and mention.text.strip():
+                    aliases[mention.ids[0]].add(" ".join(mention.text.split()))
+    return {
+        "ontology": ontology,
+        "sources": [path.name for path in paths],
+        "aliases": {concept_id: sorted(names) for concept_id, names in sorted(aliases.items())},
+    }
+
+
+def read_aliases(path: Path) -> dict[str, list[str]]:
+    """The `aliases` table of an aliases file (relative names are looked up in `annotators/text/data`)."""
+    path = path if path.is_absolute() else DATA_DIR / path
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))["aliases"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PipelineConfigError(f"cannot read the aliases file {path}: {exc}") from exc
+    if not isinstance(table, dict) or not all(isinstance(v, list) for v in table.values()):
+        raise PipelineConfigError(f"{path}: 'aliases' must map concept ids to lists of strings")
+    return table
+
+
+def load_generator(name: str, aliases_file: str, build_missing: bool) -> Any:
+    """A candidate generator over ontology `name` plus the aliases of `aliases_file` (built once, cached)."""
+    from ontologies import kb
+    from ontologies.concept import Concept
+    from ontologies.linker import load_generator as load_folder
+    from ontologies.registry import get_loader
+
+    table = read_aliases(Path(aliases_file))
+    loader = get_loader(name)
+    digest = hashlib.sha256(
+        (loader.fingerprint() + json.dumps(table, sort_keys=True) + kb._builder_key()).encode()
+    ).hexdigest()[:16]
+    folder = kb.cache_dir() / f"{name}+aliases-{digest}"
+    if not (folder / kb.INDEX_FILE).is_file():
+        if not build_missing:
+            raise PipelineConfigError(f"the knowledge base {folder.name} is not built")
+        extra = {k: list(v) for k, v in table.items()}
+        concepts = []
+        for concept in loader.concepts():
+            added = extra.pop(concept.concept_id, [])
+            concepts.append(Concept.create(concept.concept_id, concept.canonical_name, [*concept.aliases, *added]))
+        concepts += [Concept.create(i, names[0], names[1:]) for i, names in sorted(extra.items()) if names]
+        staging = folder.with_name(f".{folder.name}.building-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            kb.write_kb(concepts, staging)
+            staging.rename(folder)
+        except OSError:  # another process finished the same build first
+            if not (folder / kb.INDEX_FILE).is_file():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return load_folder(folder)

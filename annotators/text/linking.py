@@ -1,0 +1,192 @@
+"""Entity linking (`hilum_linker`): ranked concepts from the ontology knowledge bases on every entity.
+
+One scispaCy `EntityLinker` per ontology, each over the `ScoredCandidateGenerator` of a knowledge base built by
+`ontologies.kb` (TF-IDF char-3-gram + HNSW). The component is a thin batching wrapper: it asks each linker's
+candidate generator for all the mentions of a batch of documents at once and applies the linker's own
+threshold (except that each ontology's best candidate is always kept, so every entity has concepts and their
+scores say how good they are) and `max_entities_per_mention`, with `filter_for_definitions` off (the built KBs
+mostly lack definitions, and scispaCy would drop every candidate below 0.95). Abbreviations are resolved
+first: a mention is looked up by its long form (`hilum_abbreviations`), and by its own text with scores
+weighted by `short_form_weight` (an abbreviation may itself be a known alias). Which ontologies serve which label is
+configuration, and so are extra aliases learnt from training corpora (`aliases`: ontology → file, see
+`annotators.text.aliases`).
+A lexicon match already names its concept: that concept (and the MeSH descriptor the lexicon maps it to) come
+first with score 1.0. Candidates of all ontologies are merged best first and cut to `top_k`.
+"""
+
+import warnings
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from annotators.text.abbreviations import expand
+from annotators.text.errors import PipelineConfigError
+from annotators.text.extensions import ConceptCandidate, register
+
+CACHE_SIZE = 200_000  # mention strings remembered per ontology (and process)
+
+
+def _entity_linker(  # noqa: ANN202
+    name: str, threshold: float, top_k: int, neighbours: int, build_missing: bool, aliases: str | None
+):
+    from annotators.text import aliases as extra
+    from ontologies import kb
+    from ontologies.concept import OntologyError
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Importing 'parser\.split_arg_string'", DeprecationWarning)
+        from scispacy.linking import EntityLinker
+    try:
+        if aliases:
+            generator = extra.load_generator(name, aliases, build_missing)
+        else:
+            if build_missing:
+                kb.build(name)
+            generator = kb.load_candidate_generator(name)
+    except OntologyError as exc:
+        raise PipelineConfigError(f"linking to {name!r}: {exc}") from exc
+    return EntityLinker(
+        candidate_generator=generator,
+        resolve_abbreviations=True,
+        k=neighbours,
+        threshold=threshold,
+        filter_for_definitions=False,
+        max_entities_per_mention=top_k,
+    )
+
+
+class OntologyLinker:
+    """Links `doc.ents` to the configured ontologies (see the module docstring)."""
+
+    def __init__(
+        self,
+        ontologies: dict[str, list[str]],
+        threshold: float,
+        top_k: int,
+        neighbours: int,
+        build_missing: bool,
+        aliases: dict[str, str],
+        short_form_weight: float = 0.9,
+    ) -> None:
+        from ontologies.lexicon import RadiologyLexiconLoader
+
+        self.routes = ontologies
+        self.short_form_weight = short_form_weight
+        self.cache: dict[str, dict[str, list[ConceptCandidate]]] = {}
+        self.top_k = top_k
+        names = sorted({name for names in ontologies.values() for name in names})
+        self.linkers = {
+            name: _entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name))
+            for name in names
+        }
+        loader = RadiologyLexiconLoader()
+        self.lexicon_names = {c.concept_id: c.canonical_name for c in loader.concepts()}
+        self.lexicon_mesh = loader.mesh_mapping()
+
+    def _exact(self, ent: Span) -> list[ConceptCandidate]:
+        concept_id = ent.kb_id_
+        if not concept_id or concept_id not in self.lexicon_names:
+            return []
+        found = [ConceptCandidate("radiology", concept_id, self.lexicon_names[concept_id], 1.0)]
+        mesh_id = self.lexicon_mesh.get(concept_id)
+        mesh = self.linkers.get("mesh")
+        if mesh_id and mesh is not None and mesh_id in mesh.kb.cui_to_entity:
+            found.append(ConceptCandidate("mesh", mesh_id, mesh.kb.cui_to_entity[mesh_id].canonical_name, 1.0))
+        return found
+
+    def _query(self, name: str, texts: list[str]) -> list[list[ConceptCandidate]]:
+        """Ranked candidates per text; repeated mentions (most of a radiology corpus) come from a cache."""
+        cache = self.cache.setdefault(name, {})
+        texts = [t.lower() for t in texts]  # the TF-IDF vectorizer lower-cases anyway
+        missing = sorted({t for t in texts if t not in cache})
+        if missing:
+            if len(cache) + len(missing) > CACHE_SIZE:
+                cache.clear()
+            cache.update(zip(missing, self._generate(name, missing), strict=True))
+        return [list(cache[t]) for t in texts]
+
+    def _generate(self, name: str, texts: list[str]) -> list[list[ConceptCandidate]]:
+        linker = self.linkers[name]
+        results = []
+        for candidates in linker.candidate_generator(texts, linker.k):
+            ranked = []
+            for rank, candidate in enumerate(candidates):
+                score = float(max(candidate.similarities))
+                if score > linker.threshold or rank == 0:  # the best one always, its score says how good
+                    entity = linker.kb.cui_to_entity[candidate.concept_id]
+                    ranked.append(ConceptCandidate(name, candidate.concept_id, entity.canonical_name, score))
+            results.append(ranked[: linker.max_entities_per_mention])
+        return results
+
+    def link(self, docs: list[Doc]) -> None:
+        """Set `hilum_long_form` and `hilum_concepts` on every entity of `docs`."""
+        self.link_spans([ent for doc in docs for ent in doc.ents])
+
+    def link_spans(self, ents: list[Span]) -> None:
+        """Set `hilum_long_form` and `hilum_concepts` on each span (any spans, e.g. gold mentions)."""
+        queries: list[tuple[int, str, float]] = []  # (entity, text, weight)
+        for i, ent in enumerate(ents):
+            long_form = expand(ent)
+            ent._.hilum_long_form = long_form
+            queries.append((i, long_form or ent.text, 1.0))
+            if long_form and self.short_form_weight > 0:
+                queries.append((i, ent.text, self.short_form_weight))
+        merged: list[list[ConceptCandidate]] = [self._exact(ent) for ent in ents]
+        for name in self.linkers:
+            wanted = [q for q in queries if name in self.routes.get(ents[q[0]].label_, [])]
+            if wanted:
+                for (i, _text, weight), ranked in zip(wanted, self._query(name, [q[1] for q in wanted]), strict=True):
+                    merged[i].extend(c._replace(score=c.score * weight) for c in ranked)
+        for ent, candidates in zip(ents, merged, strict=True):
+            order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
+            seen: set[tuple[str, str]] = set()
+            unique = []
+            for c in sorted(candidates, key=lambda c: (-c.score, order.get(c.ontology, len(order)), c.concept_id)):
+                if (c.ontology, c.concept_id) not in seen:
+                    seen.add((c.ontology, c.concept_id))
+                    unique.append(c)
+            ent._.hilum_concepts = unique[: self.top_k]
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Link one document."""
+        self.link([doc])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Link documents in batches (one candidate-generator call per ontology per batch)."""
+        from spacy.util import minibatch
+
+        for batch in minibatch(docs, size=batch_size):
+            batch = list(batch)
+            self.link(batch)
+            yield from batch
+
+
+@Language.factory(
+    "hilum_linker",
+    default_config={
+        "ontologies": {"FINDING": ["radiology", "mesh"], "CHEMICAL": ["mesh"], "ANATOMY": ["radiology", "mesh"],
+                       "DEVICE": ["radiology", "mesh"], "PROCEDURE": ["radiology", "mesh"]},
+        "threshold": 0.5,
+        "top_k": 5,
+        "neighbours": 30,
+        "build_missing": True,
+        "aliases": {},
+        "short_form_weight": 0.9,
+    },
+)  # fmt: skip
+def make_linker(
+    nlp: Language,
+    name: str,
+    ontologies: dict[str, list[str]],
+    threshold: float,
+    top_k: int,
+    neighbours: int,
+    build_missing: bool,
+    aliases: dict[str, str],
+    short_form_weight: float,
+) -> OntologyLinker:
+    """Factory of the `hilum_linker` component."""
+    register()
+    return OntologyLinker(ontologies, threshold, top_k, neighbours, build_missing, aliases, short_form_weight)

@@ -1,0 +1,277 @@
+"""Named entities from two sources, combined (`hilum_statistical_ner`, `hilum_ontology_matcher`, `hilum_entities`).
+
+- `hilum_statistical_ner`: the spaCy NER model the project trains (`hilum train ner`) and ships in
+  `annotators/text/ner_model` (labels CHEMICAL, FINDING); its spans go to `doc.spans["hilum_ner"]`.
+- `hilum_ontology_matcher`: a phrase matcher over the radiology lexicon's names, synonyms and plurals (the
+  lexicon's and the regular English ones of its names) in any case, and its abbreviations in exact case;
+  FINDING, ANATOMY, DEVICE, PROCEDURE spans (with the concept id as `kb_id`) go to `doc.spans["hilum_lexicon"]`,
+  laterality modifiers to `doc.spans["hilum_laterality"]`.
+- `hilum_drug_stems`: words ending in a drug-name stem (`-coxib`, `-micin`) as CHEMICAL, last in priority.
+- `hilum_entities`: the union into `doc.ents` — longest span first; on equal length the lexicon wins for
+  radiology labels and the model for CHEMICAL; a model span that is a laterality word plus a lexicon span
+  gives way to the lexicon span; then (`consistent`) what the document implies for itself: every short form
+  of an abbreviation whose long form is an entity, and every other occurrence of a model entity's exact text.
+  `span._.hilum_source` says which component found each.
+"""
+
+import re
+import warnings
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from annotators.text.errors import PipelineConfigError
+from annotators.text.extensions import register
+from annotators.text.shipped import MODEL_DIR, model_version
+
+LEXICON_LABELS = ("FINDING", "ANATOMY", "DEVICE", "PROCEDURE")
+NER_KEY, LEXICON_KEY, STEMS_KEY = "hilum_ner", "hilum_lexicon", "hilum_stems"
+LATERALITY_KEY, MEASUREMENT_KEY = "hilum_laterality", "hilum_measurements"
+LEXICON_VERSION_DEFAULT = "unversioned"
+
+
+class StatisticalNer:
+    """Runs the shipped model's `tok2vec` and `ner` on the pipeline's docs (same vocabulary, same tokenizer)."""
+
+    def __init__(self, nlp: Language, model_path: Path = MODEL_DIR) -> None:
+        import spacy
+
+        import annotators.text.tokenizer  # noqa: F401  (registers the tokenizer the model's config names)
+
+        if not (model_path / "config.cfg").is_file():
+            raise PipelineConfigError(f"the NER model is missing at {model_path}; run `hilum train ner --install`")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"\[W095\]", UserWarning)  # model trained with another spaCy patch
+            self.model = spacy.load(model_path, vocab=nlp.vocab)
+        self.source = f"hilum_ner@{model_version(model_path)}"
+        self.labels = tuple(getattr(self.model.get_pipe("ner"), "labels", ()))
+
+    def _annotate(self, docs: list[Doc]) -> list[Doc]:
+        saved = [doc.ents for doc in docs]
+        for _name, pipe in self.model.pipeline:
+            docs = list(pipe.pipe(docs, batch_size=len(docs) or 1))  # type: ignore[attr-defined]
+        for doc, before in zip(docs, saved, strict=True):
+            found = list(doc.ents)
+            for span in found:
+                span._.hilum_source = self.source
+            doc.spans[NER_KEY] = found
+            doc.ents = before
+        return docs
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Add the model's entities to `doc.spans["hilum_ner"]`."""
+        return self._annotate([doc])[0]
+
+    def pipe(self, docs, batch_size: int = 128):  # noqa: ANN001, ANN201  (spaCy's pipe protocol)
+        """Batched version of `__call__`."""
+        from spacy.util import minibatch
+
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._annotate(list(batch))
+
+
+def plural(phrase: str) -> str:
+    """The regular English plural of a phrase's last word (`opacity` → `opacities`, `mass` → `masses`)."""
+    head, _, last = phrase.rpartition(" ")
+    lower = last.lower()
+    if len(last) < 3 or not last.isalpha() or lower.endswith(("ies", "ses", "ae", "ia", "um", "us", "is")):
+        return phrase
+    if lower.endswith("y") and lower[-2] not in "aeiou":
+        last = last[:-1] + "ies"
+    elif lower.endswith(("s", "x", "ch", "sh", "z")):
+        last += "es"
+    else:
+        last += "s"
+    return f"{head} {last}" if head else last
+
+
+def lexicon_patterns(path: Path | None = None) -> tuple[str, list[tuple[str, str, str, bool]]]:
+    """(lexicon version, [(label, concept id, phrase, exact_case)]) for the matcher."""
+    from ontologies.lexicon import LEXICON_FILE, read_lexicon
+
+    data = read_lexicon(path or LEXICON_FILE)
+    patterns: list[tuple[str, str, str, bool]] = []
+    for entry in data["concepts"]:
+        types = entry["types"]
+        label = types[0] if types[0] in LEXICON_LABELS else ("LATERALITY" if "LATERALITY" in types else None)
+        if label is None:
+            continue
+        names = [entry["name"], *entry.get("synonyms", [])]
+        forms = dict.fromkeys([*names, *entry.get("plurals", []), *(plural(n) for n in names)])
+        for phrase in forms:
+            patterns.append((label, entry["id"], phrase, False))
+        for phrase in entry.get("abbreviations", []):
+            patterns.append((label, entry["id"], phrase, True))
+    return str(data.get("version", LEXICON_VERSION_DEFAULT)), patterns
+
+
+class OntologyMatcher:
+    """Phrase matcher over the radiology lexicon (see the module docstring)."""
+
+    def __init__(self, nlp: Language) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        version, patterns = lexicon_patterns()
+        self.source = f"hilum_ontology_matcher@{version}"
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.keys: dict[int, tuple[str, str]] = {}
+        grouped: dict[tuple[str, str, bool], list[str]] = {}
+        for label, concept_id, phrase, exact in patterns:
+            grouped.setdefault((label, concept_id, exact), []).append(phrase)
+        for (label, concept_id, exact), phrases in grouped.items():
+            key = f"{label}|{concept_id}"
+            self.keys[nlp.vocab.strings.add(key)] = (label, concept_id)
+            matcher = self.exact if exact else self.lower
+            matcher.add(key, [nlp.make_doc(phrase) for phrase in phrases])
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Add lexicon matches to `doc.spans["hilum_lexicon"]` and `doc.spans["hilum_laterality"]`."""
+        spans: list[Span] = []
+        laterality: list[Span] = []
+        for key, start, end in [*self.lower(doc), *self.exact(doc)]:
+            label, concept_id = self.keys[key]
+            span = Span(doc, start, end, label=label, kb_id=concept_id)
+            span._.hilum_source = self.source
+            (laterality if label == "LATERALITY" else spans).append(span)
+        doc.spans[LEXICON_KEY] = filter_spans(spans)
+        doc.spans[LATERALITY_KEY] = filter_spans(laterality)
+        return doc
+
+
+class EntityCombiner:
+    """Union of the model's, the lexicon's and the measurement spans into `doc.ents` (see the module docstring).
+
+    Each source component set `hilum_source` on its own spans; an entity keeps it (same offsets, label, kb_id).
+    """
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Set `doc.ents` and each entity's `hilum_source`."""
+        ranked: list[tuple[int, int, int, Span, str]] = []
+        lexicon = {(s.start, s.end) for s in doc.spans.get(LEXICON_KEY, [])}
+        sides = {i for s in doc.spans.get(LATERALITY_KEY, []) for i in range(s.start, s.end)}
+        for key, rank in ((MEASUREMENT_KEY, 0), (LEXICON_KEY, 1), (NER_KEY, 2), (STEMS_KEY, 3)):
+            for span in doc.spans.get(key, []):
+                if key == NER_KEY and _side_plus_lexicon(span, sides, lexicon):
+                    continue
+                prefer = rank if not (key == NER_KEY and span.label_ == "CHEMICAL") else 0
+                ranked.append((-(span.end - span.start), prefer, span.start, span, key))
+        ranked.sort(key=lambda item: item[:3])
+        taken: set[int] = set()
+        chosen: list[tuple[Span, str]] = []
+        for _length, _prefer, _start, span, key in ranked:
+            if taken.isdisjoint(range(span.start, span.end)):
+                taken.update(range(span.start, span.end))
+                chosen.append((span, key))
+        spans = [span for span, _key in chosen]
+        if self.consistent:
+            spans += _consistent(doc, spans, taken)
+        doc.ents = sorted(spans, key=lambda span: span.start)
+        return doc
+
+    def __init__(self, consistent: bool = True) -> None:
+        self.consistent = consistent
+
+
+def _consistent(doc: Doc, spans: list[Span], taken: set[int]) -> list[Span]:
+    """Entities a document implies for itself: the short forms of an abbreviation whose long form is an
+    entity (`nimodipine (NIMO)` → every NIMO), and the other occurrences of a model entity's exact text."""
+    by_offsets = {(s.start_char, s.end_char): s for s in spans}
+    wanted: list[tuple[int, int, Span]] = []
+    for short in getattr(doc._, "abbreviations", None) or []:
+        long_form = short._.long_form
+        source = by_offsets.get((long_form.start_char, long_form.end_char)) if long_form is not None else None
+        if source is not None and source.label_ != "MEASUREMENT":
+            wanted.append((short.start, short.end, source))
+    texts: dict[str, Span] = {}
+    for span in spans:
+        if span._.hilum_source and span._.hilum_source.startswith("hilum_ner@") and len(span.text) >= 3:
+            texts.setdefault(span.text, span)
+    whole = doc.text
+    for text, source in texts.items():
+        start = whole.find(text)
+        while start >= 0:
+            found = doc.char_span(start, start + len(text))
+            if found is not None:
+                wanted.append((found.start, found.end, source))
+            start = whole.find(text, start + 1)
+    added = []
+    for start, end, source in sorted(wanted, key=lambda w: (w[0], -w[1])):
+        if taken.isdisjoint(range(start, end)):
+            span = Span(doc, start, end, label=source.label_, kb_id=source.kb_id_)
+            span._.hilum_source = source._.hilum_source
+            taken.update(range(start, end))
+            added.append(span)
+    return added
+
+
+# Endings of international nonproprietary drug names (WHO INN / USAN stems): a word ending so is a drug.
+DRUG_STEMS = (
+    "coxib", "profen", "fenac", "oxicam", "cillin", "mycin", "micin", "cycline", "floxacin", "conazole", "azole",
+    "navir", "previr", "buvir", "ciclovir", "vudine", "mab", "tinib", "anib", "pril", "prilat", "sartan", "olol",
+    "alol", "dipine", "pamil", "vastatin", "fibrate", "gliptin", "glitazone", "gliflozin", "parin", "xaban",
+    "gatran", "grel", "prazole", "tidine", "setron", "triptan", "azepam", "zolam", "barbital", "caine",
+    "curium", "curonium", "fentanil", "codone", "terol", "sonide", "olone", "asone", "isone", "semide",
+    "thiazide", "spirone", "peridol", "perone", "oxetine", "pramine", "triptyline", "serin", "goline",
+    "platin", "rubicin", "taxel", "trexate", "dronate", "lukast", "tretinoin", "afil", "idomide", "opride",
+    "etine", "apine", "azosin", "tiapine", "oxacin", "quine", "artemether", "moxifen",
+)  # fmt: skip
+_STEM_RE = re.compile(r"^[a-z][a-z\-]{2,}(?:" + "|".join(sorted(DRUG_STEMS, key=len, reverse=True)) + r")$")
+STEMS_SOURCE = "hilum_drug_stems@1"
+
+
+class DrugStemMatcher:
+    """Words ending in a drug-name stem (`etoricoxib`, `netilmicin`) as CHEMICAL candidates: the statistical
+    model misses drugs it never saw; their names follow the WHO INN stem conventions."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Add CHEMICAL spans to `doc.spans["hilum_stems"]`."""
+        spans = []
+        for token in doc:
+            if len(token) >= 6 and not token.is_upper and _STEM_RE.match(token.lower_):
+                span = Span(doc, token.i, token.i + 1, label="CHEMICAL")
+                span._.hilum_source = STEMS_SOURCE
+                spans.append(span)
+        doc.spans[STEMS_KEY] = spans
+        return doc
+
+
+def _side_plus_lexicon(span: Span, sides: set[int], lexicon: set[tuple[int, int]]) -> bool:
+    """Whether `span` is laterality words followed by exactly a lexicon span (`left | pleural effusion`): the
+    lexicon span is the entity and the laterality is attached to it (`hilum_modifiers`)."""
+    start = span.start
+    while start < span.end - 1 and start in sides:
+        start += 1
+        if (start, span.end) in lexicon:
+            return True
+    return False
+
+
+@Language.factory("hilum_statistical_ner")
+def make_statistical_ner(nlp: Language, name: str) -> StatisticalNer:
+    """Factory of the `hilum_statistical_ner` component (loads the shipped model)."""
+    register()
+    return StatisticalNer(nlp)
+
+
+@Language.factory("hilum_ontology_matcher")
+def make_ontology_matcher(nlp: Language, name: str) -> OntologyMatcher:
+    """Factory of the `hilum_ontology_matcher` component."""
+    register()
+    return OntologyMatcher(nlp)
+
+
+@Language.factory("hilum_drug_stems")
+def make_drug_stems(nlp: Language, name: str) -> DrugStemMatcher:
+    """Factory of the `hilum_drug_stems` component."""
+    register()
+    return DrugStemMatcher()
+
+
+@Language.factory("hilum_entities", default_config={"consistent": True})
+def make_entities(nlp: Language, name: str, consistent: bool) -> EntityCombiner:
+    """Factory of the `hilum_entities` component."""
+    register()
+    return EntityCombiner(consistent)

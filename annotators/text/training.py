@@ -1,0 +1,300 @@
+"""Train the statistical NER model that ships in the package (`hilum train ner`).
+
+Reproducible: a fixed seed, a fixed configuration (`training_config`), corpora read by `annotators.text.corpora`
+and tokenized by the clinical tokenizer the pipeline uses. Corpora that annotate only some labels (NCBI-disease
+has diseases, not chemicals) do not teach the model that the other labels' mentions are plain words: where a
+string that another corpus annotates with a label missing here occurs, its tokens are marked *missing*
+(neither entity nor outside). Training augments case (ALL CAPS and lower case copies of some documents) so that
+radiology reports written in capitals still look familiar.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from annotators.text.corpora import AnnotatedText, read_corpus
+from annotators.text.errors import CorpusError
+from annotators.text.tokenizer import clinical_tokenizer
+
+MODEL_NAME = "hilum_ner"
+CONFIG_TEMPLATE = """
+[paths]
+train = null
+dev = null
+
+[system]
+gpu_allocator = null
+seed = {seed}
+
+[nlp]
+lang = "en"
+pipeline = ["tok2vec", "ner"]
+batch_size = 256
+tokenizer = {{"@tokenizers": "hilum.clinical_tokenizer.v1"}}
+
+[components]
+
+[components.tok2vec]
+factory = "tok2vec"
+
+[components.tok2vec.model]
+@architectures = "spacy.Tok2Vec.v2"
+
+[components.tok2vec.model.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = {width}
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [{rows}]
+include_static_vectors = false
+
+[components.tok2vec.model.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = {width}
+depth = {depth}
+window_size = 1
+maxout_pieces = 3
+
+[components.ner]
+factory = "ner"
+
+[components.ner.model]
+@architectures = "spacy.TransitionBasedParser.v2"
+state_type = "ner"
+extra_state_tokens = false
+hidden_width = 64
+maxout_pieces = 2
+use_upper = true
+nO = null
+
+[components.ner.model.tok2vec]
+@architectures = "spacy.Tok2VecListener.v1"
+width = {width}
+upstream = "*"
+
+[corpora]
+
+[corpora.train]
+@readers = "spacy.Corpus.v1"
+path = ${{paths.train}}
+max_length = 0
+augmenter = {{"@augmenters": "hilum.case_augmenter.v1", "upper": {upper}, "lower": {lower}}}
+
+[corpora.dev]
+@readers = "spacy.Corpus.v1"
+path = ${{paths.dev}}
+max_length = 0
+
+[training]
+dev_corpus = "corpora.dev"
+train_corpus = "corpora.train"
+seed = ${{system.seed}}
+gpu_allocator = ${{system.gpu_allocator}}
+dropout = {dropout}
+accumulate_gradient = 1
+patience = {patience}
+max_epochs = 0
+max_steps = {max_steps}
+eval_frequency = {eval_frequency}
+frozen_components = []
+annotating_components = []
+before_to_disk = null
+
+[training.batcher]
+@batchers = "spacy.batch_by_words.v1"
+discard_oversize = false
+tolerance = 0.2
+
+[training.batcher.size]
+@schedules = "compounding.v1"
+start = 100
+stop = 1000
+compound = 1.001
+
+[training.logger]
+@loggers = "spacy.ConsoleLogger.v1"
+progress_bar = false
+
+[training.optimizer]
+@optimizers = "Adam.v1"
+beta1 = 0.9
+beta2 = 0.999
+L2_is_weight_decay = true
+L2 = 0.01
+grad_clip = 1.0
+use_averages = true
+eps = 0.00000001
+learn_rate = 0.001
+
+[training.score_weights]
+ents_f = 1.0
+ents_p = 0.0
+ents_r = 0.0
+ents_per_type = null
+
+[initialize]
+vectors = null
+"""
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "seed": 0,
+    "width": 96,
+    "depth": 4,
+    "rows": "20000, 5000, 5000, 5000",
+    "dropout": 0.1,
+    "upper": 0.1,
+    "lower": 0.05,
+    "patience": 3200,
+    "max_steps": 12000,
+    "eval_frequency": 400,
+}
+
+
+def training_config(**settings: Any) -> str:
+    """The spaCy training configuration, `DEFAULT_SETTINGS` overridden by `settings` (unknown keys raise)."""
+    unknown = set(settings) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+    return CONFIG_TEMPLATE.format(**{**DEFAULT_SETTINGS, **settings})
+
+
+def _case_variant(nlp: Any, example: Any, change: Callable[[str], str]) -> Any:
+    """A copy of `example` with its text (and tokens) changed by `change`; None when offsets would move."""
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+
+    reference = example.reference
+    words = [change(token.text) for token in reference]
+    if any(len(new) != len(token.text) for new, token in zip(words, reference, strict=True)):
+        return None
+    doc = Doc(nlp.vocab, words=words, spaces=[bool(token.whitespace_) for token in reference])
+    ents = [Span(doc, ent.start, ent.end, ent.label_) for ent in reference.ents]
+    missing = [Span(doc, token.i, token.i + 1) for token in reference if token.ent_iob == 0]
+    doc.set_ents(ents, missing=missing, default="outside")
+    return Example(nlp.make_doc(doc.text), doc)
+
+
+def case_augmenter(upper: float, lower: float) -> Callable[[Any, Any], Iterator[Any]]:
+    """Yield every example, plus an ALL CAPS copy with probability `upper` or a lower-case one with `lower`."""
+
+    def augment(nlp: Any, example: Any) -> Iterator[Any]:
+        yield example
+        draw = random.random()
+        change = str.upper if draw < upper else str.lower if draw < upper + lower else None
+        if change is not None:
+            variant = _case_variant(nlp, example, change)
+            if variant is not None:
+                yield variant
+
+    return augment
+
+
+def _register() -> None:
+    import spacy
+
+    if "hilum.case_augmenter.v1" not in spacy.registry.augmenters.get_all():
+        spacy.registry.augmenters.register("hilum.case_augmenter.v1", func=case_augmenter)
+
+
+def _missing_strings(corpora: Sequence[list[AnnotatedText]]) -> list[tuple[set[str], dict[str, set[str]]]]:
+    """Per corpus: the labels it annotates, and lower-cased strings of the labels it lacks (from the others)."""
+    labels = [{m.label for doc in corpus for m in doc.mentions} for corpus in corpora]
+    strings: dict[str, set[str]] = defaultdict(set)
+    for corpus in corpora:
+        for doc in corpus:
+            for mention in doc.mentions:
+                strings[mention.label].add(doc.text[mention.start : mention.end].lower())
+    everything = set().union(*labels) if labels else set()
+    return [(own, {label: strings[label] for label in everything - own}) for own in labels]
+
+
+def to_docs(
+    nlp: Any, corpus: list[AnnotatedText], absent: dict[str, set[str]], masker: Any = None
+) -> tuple[list[Any], int]:
+    """spaCy Docs with gold entities (boundaries expanded to tokens) and, for labels this corpus lacks, the
+    tokens of their known strings — and of what the `masker` pipeline (an earlier model) predicts with those
+    labels — marked missing. Returns the docs and how many mentions were dropped as overlapping another one."""
+    from spacy.matcher import PhraseMatcher
+    from spacy.util import filter_spans
+
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for label, strings in absent.items():
+        matcher.add(label, list(nlp.tokenizer.pipe(sorted(strings))))
+    docs, dropped = [], 0
+    for item in corpus:
+        doc = nlp.make_doc(item.text)
+        spans = [doc.char_span(m.start, m.end, m.label, alignment_mode="expand") for m in item.mentions]
+        kept = filter_spans([s for s in spans if s is not None])
+        dropped += len(item.mentions) - len(kept)
+        taken = {i for span in kept for i in range(span.start, span.end)}
+        found = [(start, end) for _id, start, end in matcher(doc)]
+        if masker is not None and absent:
+            predicted = masker(item.text)
+            for ent in predicted.ents:
+                if ent.label_ in absent:
+                    span = doc.char_span(ent.start_char, ent.end_char, alignment_mode="expand")
+                    if span is not None:
+                        found.append((span.start, span.end))
+        missing = [doc[start:end] for start, end in found if not taken.intersection(range(start, end))]
+        doc.set_ents(kept, missing=filter_spans(missing), default="outside")
+        docs.append(doc)
+    return docs, dropped
+
+
+def build_docbins(
+    paths: Sequence[Path], folder: Path, name: str, mask_with: Path | None = None
+) -> tuple[Path, int, int]:
+    """Read `paths`, write one `.spacy` DocBin under `folder`; returns its path, document and mention counts.
+    `mask_with`: a trained NER pipeline whose predictions of a label a corpus lacks are marked missing."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = clinical_tokenizer(nlp)
+    corpora = [read_corpus(path) for path in paths]
+    if not any(corpora):
+        raise CorpusError(f"no documents in {', '.join(map(str, paths))}")
+    docbin = DocBin(store_user_data=False)
+    mentions = 0
+    masker = spacy.load(mask_with) if mask_with is not None else None
+    for corpus, (_own, absent) in zip(corpora, _missing_strings(corpora), strict=True):
+        docs, _dropped = to_docs(nlp, corpus, absent, masker)
+        for doc in docs:
+            docbin.add(doc)
+            mentions += len(doc.ents)
+    out = folder / f"{name}.spacy"
+    docbin.to_disk(out)
+    return out, sum(len(c) for c in corpora), mentions
+
+
+def train(
+    train_paths: Sequence[Path],
+    dev_paths: Sequence[Path],
+    output: Path,
+    *,
+    log: Callable[[str], None] = print,
+    mask_with: Path | None = None,
+    **settings: Any,
+) -> Path:
+    """Train the NER model on `train_paths`, choosing the checkpoint on `dev_paths`; returns the best model
+    folder (`output/model-best`). `mask_with`: see `build_docbins` (training data only)."""
+    from spacy.cli.train import train as spacy_train
+
+    _register()
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hilum-train-") as tmp:
+        folder = Path(tmp)
+        train_file, n_docs, n_mentions = build_docbins(train_paths, folder, "train", mask_with)
+        log(f"training: {n_docs} documents, {n_mentions} mentions")
+        dev_file, n_docs, n_mentions = build_docbins(dev_paths, folder, "dev")
+        log(f"development: {n_docs} documents, {n_mentions} mentions")
+        config_path = folder / "config.cfg"
+        config_path.write_text(training_config(**settings), encoding="utf-8")
+        shutil.copy(config_path, output / "training.cfg")
+        spacy_train(config_path, output, overrides={"paths.train": str(train_file), "paths.dev": str(dev_file)})
+    best = output / "model-best"
+    return best
