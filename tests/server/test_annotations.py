@@ -132,3 +132,16 @@ def test_annotator_can_write_privacy_officer_cannot(client, study, make, project
     assert _post(client, make.headers(annie), sid, body).status_code == 201
     denied = _post(client, make.headers(paula), sid, body)
     assert denied.status_code == 403 and denied.json["error"] == "forbidden"
+
+
+def test_text_pipeline_job_proposes_spans(app, client, study, admin_headers):
+    from server import jobs
+
+    r = client.post(f"/api/v1/studies/{study['id']}/annotate", headers=admin_headers)
+    assert r.status_code == 202, r.json
+    with app.app_context():
+        job = jobs.wait(r.json["job"]["id"], timeout=300)
+    assert job.status.value == "succeeded", job.message
+    spans = client.get(f"/api/v1/studies/{study['id']}/annotations?per_page=200", headers=admin_headers).json["items"]
+    assert spans and all(s["status"] == "proposed" and "@" in s["source"] for s in spans)
+    assert any(s["label"] == "FINDING" and "nodule" in s["text"] for s in spans)
