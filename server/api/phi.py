@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 from sqlalchemy import select
 
-from server import annotating, db, jobs, phi, serialize
+from server import annotating, audit, db, jobs, phi, serialize
 from server.api._common import (
     annotation_project,
     document_project,
@@ -16,12 +16,14 @@ from server.api._common import (
     json_body,
     paginate,
     project_of,
+    recording_project,
     study_project,
 )
 from server.auth import actor, authorize
-from server.errors import NotFound, ValidationError
-from server.models import Annotation, AnnotationCategory, Document, Study
+from server.errors import NotFound, Unprocessable, ValidationError
+from server.models import Annotation, AnnotationCategory, Document, Recording, Study
 from server.openapi import body
+from server.storage import blobs
 
 bp = Blueprint("phi", __name__)
 
@@ -138,7 +140,6 @@ def draw_sample(project_id: int) -> Any:
         raise ValidationError("size must be an integer 1..1000", code="invalid_field", field="size")
     s = db.session()
     ids = phi.sample(s, project_id, size, data.get("seed"))
-    from server import audit
 
     audit.record(
         s, actor(), "phi.sample", target_type="project", target_id=project_id, project_id=project_id, documents=ids
@@ -164,3 +165,72 @@ def report(project_id: int) -> Any:
     """Findings by label, decision and decider, with the recall estimate and its 95 % interval."""
     s = db.session()
     return {**phi.summary(s, project_id), "recall": phi.recall_estimate(s, project_id)}
+
+
+def _silencing(recording_id: int) -> tuple[Any, Any, list[Any]]:
+    """The recording, its newest transcript with word timings, and the PHI spans to silence."""
+    from annotators import deid
+
+    s = db.session()
+    rec = get_or_404(Recording, recording_id, "recording")
+    doc = s.execute(
+        select(Document)
+        .where(Document.recording_id == rec.id, Document.words.is_not(None))
+        .order_by(Document.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if doc is None:
+        raise Unprocessable(
+            "the recording has no transcript with word timings yet; transcribe it first", code="no_transcript"
+        )
+    spans = phi.stored_findings(s, doc.id)
+    return rec, doc, spans if spans is not None else deid.analyze(doc.text)
+
+
+@bp.get("/recordings/<int:recording_id>/phi")
+@authorize("phi.review", recording_project)
+def audio_phi(recording_id: int) -> Any:
+    """Which audio intervals de-identification silences, each mapped to its transcript span."""
+    from annotators.deid.audio import phi_intervals
+
+    rec, doc, spans = _silencing(recording_id)
+    intervals = phi_intervals(doc.text, doc.words or [], spans)
+    return {
+        "recording_id": rec.id,
+        "document_id": doc.id,
+        "intervals": [
+            {
+                "start": round(i.start, 3),
+                "end": round(i.end, 3),
+                "label": i.label,
+                "span_start": i.span_start,
+                "span_end": i.span_end,
+                "text": doc.text[i.span_start : i.span_end],
+            }
+            for i in intervals
+        ],
+    }
+
+
+@bp.get("/recordings/<int:recording_id>/deidentified.wav")
+@authorize("study.read", recording_project)
+def audio_deidentified(recording_id: int) -> Any:
+    """The dictation with every PHI word silenced (16 kHz mono WAV)."""
+    from annotators.deid.audio import deidentify_recording
+
+    rec, doc, spans = _silencing(recording_id)
+    wav, intervals = deidentify_recording(blobs().path(rec.blob_sha256), doc.text, doc.words or [], spans)
+    s = db.session()
+
+    audit.record(
+        s,
+        actor(),
+        "view.recording",
+        target_type="recording",
+        target_id=rec.id,
+        project_id=rec.study.project_id,
+        deidentified=True,
+        silenced=len(intervals),
+    )
+    s.commit()
+    return Response(wav, mimetype="audio/wav", headers={"X-Hilum-Silenced-Intervals": str(len(intervals))})

@@ -117,3 +117,49 @@ def test_export_applies_decisions(app, client, project, admin_headers, analysed)
 def test_wilson_interval(k, n, low, high):
     lo, hi = wilson(k, n)
     assert lo == pytest.approx(low, abs=1e-3) and hi == pytest.approx(high, abs=1e-3)
+
+
+def _tone(seconds: float = 3.5, rate: int = 16000) -> bytes:
+    import io
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.5 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
+
+
+def test_dictation_audio_is_silenced_under_phi_words(client, project, admin_headers):
+    import io
+    import wave
+
+    import numpy as np
+
+    r = upload(client, project.id, admin_headers, ("d.wav", _tone()), accession_number="A-7")
+    study_id = r.json["files"][0]["study_id"]
+    rec = client.get(f"/api/v1/studies/{study_id}", headers=admin_headers).json["recordings"][0]["id"]
+    text = "Patient John Smith has a nodule."
+    words = [{"word": w, "start": i * 0.5, "end": i * 0.5 + 0.4}
+             for i, w in enumerate(["Patient", "John", "Smith", "has", "a", "nodule."])]
+    assert client.get(f"/api/v1/recordings/{rec}/phi", headers=admin_headers).status_code == 422
+    doc = client.post(f"/api/v1/studies/{study_id}/documents", headers=admin_headers,
+                      json={"text": text, "kind": "transcript", "words": words, "recording_id": rec}).json
+    client.post(f"/api/v1/studies/{study_id}/phi", headers=admin_headers,
+                json={"document_id": doc["id"], "start": 8, "end": 18, "label": "NAME"})
+    mapping = client.get(f"/api/v1/recordings/{rec}/phi", headers=admin_headers).json
+    assert [(i["text"], i["label"]) for i in mapping["intervals"]] == [("John Smith", "NAME")]
+    audio = client.get(f"/api/v1/recordings/{rec}/deidentified.wav", headers=admin_headers)
+    assert audio.status_code == 200 and audio.headers["X-Hilum-Silenced-Intervals"] == "1"
+    with wave.open(io.BytesIO(audio.data)) as w:
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    assert np.abs(samples[int(0.5 * rate):int(1.4 * rate)]).max() == 0  # "John Smith"
+    assert np.abs(samples[int(1.6 * rate):int(2.9 * rate)]).max() > 1000  # "has a nodule"
+    assert np.abs(samples[: int(0.4 * rate)]).max() > 1000  # "Patient"
