@@ -5,21 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from annotators.errors import EngineError
 
-class TranscriptionError(Exception):
+
+class TranscriptionError(EngineError):
     """Base of the transcription engine's own errors (bad model name, missing weights, no GPU)."""
 
     code = "transcription_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-
-    @property
-    def message(self) -> str:
-        """The human-readable message (PHI-free)."""
-        return str(self)
 
 
 @dataclass(frozen=True)
