@@ -43,8 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=True,
         SESSION_REFRESH_EACH_REQUEST=True,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  (responses keep their field order)
     app.config.from_pyfile("hilum.cfg", silent=True)
     app.config.from_prefixed_env("HILUM")
     if config:
