@@ -226,7 +226,8 @@ class AddressRecognizer(HilumRecognizer):
 
 
 class ZipRecognizer(HilumRecognizer):
-    """ZIP codes after a state or with context (`MD 21201`, `zip: 21201`, `21201-1234`)."""
+    """ZIP codes after a state or with context (`MD 21201`, `zip: 21201`, `21201-1234`); after an explicit
+    "zip"/"postal code" also the shapes of other countries' postal codes (`3520`, `394 13`, `53-320`)."""
 
     NAME = "hilum_zip"
     LABEL = "ZIP"
@@ -240,6 +241,8 @@ class ZipRecognizer(HilumRecognizer):
             (re.compile(rf"\b(?:{abbrs}),?\s+{zip5}"), 0.85),
             (re.compile(rf"\b(?:{names}),?\s+{zip5}", _I), 0.85),
             (re.compile(rf"\b(?:zip|zipcode|zip\s+code|postal\s+code)\s*[:#]?\s*{zip5}", _I), 0.85),
+            (re.compile(r"\b(?:zip|zipcode|zip\s+code|postal\s+code|postcode)\s*(?:is\s+|[:#]\s*)"
+                        r"(?P<phi>(?=[A-Z]*\d)[A-Z0-9]{2,5}(?:[ -][A-Z0-9]{2,4})?)\b", _I), 0.8),
             (re.compile(r"(?<![\d\-])\d{5}-\d{4}(?![\d\-])"), 0.6),
         ]
 
