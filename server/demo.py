@@ -48,9 +48,7 @@ def load_demo() -> dict[str, Any]:
         with os.fdopen(fd, "w") as f:
             f.write(f"username: {DEMO_USER}\npassword: {password}\n")
         out["credentials_file"] = path
-    project = s.execute(
-        select(projects.Project).where(projects.Project.name == DEMO_PROJECT)
-    ).scalar_one_or_none()
+    project = s.execute(select(projects.Project).where(projects.Project.name == DEMO_PROJECT)).scalar_one_or_none()
     if project is None:
         project = projects.create_project(
             s,
@@ -67,8 +65,7 @@ def load_demo() -> dict[str, Any]:
 
     with open(os.path.join(os.path.dirname(__file__), "demo", "reports.json")) as f:
         reports = json.load(f)
-    c = current_app.config
-    limits = Limits(c["MAX_ARCHIVE_BYTES"], c["MAX_ARCHIVE_MEMBERS"], c["MAX_COMPRESSION_RATIO"])
+    limits = Limits.from_config(current_app.config)
     results = []
     for filename, text in reports.items():
         path = get_testdata_file(filename, download=False)
@@ -80,9 +77,7 @@ def load_demo() -> dict[str, Any]:
             Item(filename, _reader(path), os.path.getsize(path)),
             Item(filename + ".report.txt", lambda data=data: data, len(data)),
         ]
-        ingestor = Ingestor(
-            s, project, blobs(), limits, actor="demo", explicit=PairingKey(study_uid=uid, by="demo")
-        )
+        ingestor = Ingestor(s, project, blobs(), limits, actor="demo", explicit=PairingKey(study_uid=uid, by="demo"))
         results.extend(ingestor.run(items))
     out["ingest"] = {k: v for k, v in summarize(results).items() if k != "files"}
     return out

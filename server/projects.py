@@ -46,9 +46,7 @@ def _validate_fields(data: dict[str, Any]) -> dict[str, Any]:
         if key not in data:
             continue
         value = data[key]
-        expected: type = {"description": str, "guidelines": str, "label_schema": dict, "ontologies": list}[
-            key
-        ]
+        expected: type = {"description": str, "guidelines": str, "label_schema": dict, "ontologies": list}[key]
         if not isinstance(value, expected):
             raise ValidationError(f"{key} must be a {expected.__name__}", code="invalid_field", field=key)
         out[key] = value
@@ -83,9 +81,7 @@ def create_project(s: Session, name: str, *, actor: str, **fields: Any) -> Proje
     project = Project(name=name, secret=secrets.token_hex(32), **values)
     s.add(project)
     s.flush()
-    audit.record(
-        s, actor, "project.create", target_type="project", target_id=project.id, project_id=project.id
-    )
+    audit.record(s, actor, "project.create", target_type="project", target_id=project.id, project_id=project.id)
     return project
 
 
@@ -105,10 +101,13 @@ def update_project(s: Session, project: Project, data: dict[str, Any], *, actor:
     return project
 
 
-def by_name(s: Session, name: str) -> Project:
+def by_name(s: Session, name: str, *, create: bool = False, actor: str = "cli") -> Project:
+    """The project called `name`; with `create`, a new one when there is none (else NotFound)."""
     project = s.execute(select(Project).where(Project.name == name)).scalar_one_or_none()
     if project is None:
-        raise NotFound(f"no project named {name!r}")
+        if not create:
+            raise NotFound(f"no project named {name!r}")
+        project = create_project(s, name, actor=actor)
     return project
 
 
@@ -135,16 +134,12 @@ def add_member(s: Session, project: Project, username: str, role: Role, *, actor
     m = Membership(project_id=project.id, user_id=user.id, role=role)
     s.add(m)
     s.flush()
-    audit.record(
-        s, actor, "member.add", target_type="user", target_id=user.id, project_id=project.id, role=role.value
-    )
+    audit.record(s, actor, "member.add", target_type="user", target_id=user.id, project_id=project.id, role=role.value)
     return m
 
 
 def remove_member(s: Session, project: Project, user_id: int, *, actor: str) -> int:
-    n = s.execute(
-        delete(Membership).where(Membership.project_id == project.id, Membership.user_id == user_id)
-    )
+    n = s.execute(delete(Membership).where(Membership.project_id == project.id, Membership.user_id == user_id))
     audit.record(s, actor, "member.remove", target_type="user", target_id=user_id, project_id=project.id)
     return n.rowcount
 

@@ -21,8 +21,7 @@ bp = Blueprint("uploads", __name__)
 
 
 def limits() -> Limits:
-    c = current_app.config
-    return Limits(c["MAX_ARCHIVE_BYTES"], c["MAX_ARCHIVE_MEMBERS"], c["MAX_COMPRESSION_RATIO"])
+    return Limits.from_config(current_app.config)
 
 
 def _file_item(name: str, stream: Any) -> Item:

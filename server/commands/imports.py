@@ -29,22 +29,15 @@ def command(
     from flask import current_app
 
     from server import db, projects
-    from server.errors import NotFound
     from server.ingest import Ingestor, summarize
     from server.ingest.pairing import PairingKey
     from server.ingest.sources import Limits, from_path
     from server.storage import blobs
 
     s = db.session()
-    try:
-        project = projects.by_name(s, project_name)
-    except NotFound:
-        if not create:
-            raise
-        project = projects.create_project(s, project_name, actor="cli")
-        s.commit()
-    c = current_app.config
-    limits = Limits(c["MAX_ARCHIVE_BYTES"], c["MAX_ARCHIVE_MEMBERS"], c["MAX_COMPRESSION_RATIO"])
+    project = projects.by_name(s, project_name, create=create, actor="cli")
+    s.commit()
+    limits = Limits.from_config(current_app.config)
     items = [item for path in paths for item in from_path(path)]
     with click.progressbar(length=len(items), label="importing") as bar:
         ingestor = Ingestor(

@@ -15,17 +15,11 @@ from server.commands._app import with_app
 def command(path: str, project_name: str, create: bool) -> None:
     """Import studies, documents and annotations (with links and review status) from a Hilum JSONL export."""
     from server import db, projects
-    from server.errors import NotFound
     from server.jsonl_import import JsonlImporter
     from server.storage import blobs
 
     s = db.session()
-    try:
-        project = projects.by_name(s, project_name)
-    except NotFound:
-        if not create:
-            raise
-        project = projects.create_project(s, project_name, actor="cli")
+    project = projects.by_name(s, project_name, create=create, actor="cli")
     with open(path, encoding="utf-8") as f:
         counts = JsonlImporter(s, project, blobs(), "cli").run(f)
     s.commit()

@@ -9,7 +9,7 @@ import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from server.errors import ValidationError
 
@@ -28,6 +28,11 @@ class Limits:
     max_archive_bytes: int
     max_members: int
     max_ratio: int
+
+    @classmethod
+    def from_config(cls, config: Any) -> Limits:
+        """The archive limits of an app config (HILUM_MAX_ARCHIVE_BYTES, _MEMBERS, _COMPRESSION_RATIO)."""
+        return cls(config["MAX_ARCHIVE_BYTES"], config["MAX_ARCHIVE_MEMBERS"], config["MAX_COMPRESSION_RATIO"])
 
 
 class UnsafeArchive(ValidationError):
