@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_DAYS": 90,
     "JOB_MAX_ATTEMPTS": 3,
     "JOB_WORKERS": 2,
+    "INGEST_WORKERS": min(os.cpu_count() or 1, 4),  # processes that parse DICOM in a big import; 1: in-process
+    "INGEST_PARALLEL_MIN": 128,  # DICOM files in one batch before the worker processes are used
     "AUTO_MIGRATE": True,
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 500,
@@ -41,6 +43,8 @@ _INT_KEYS = {
     "TOKEN_DAYS",
     "JOB_MAX_ATTEMPTS",
     "JOB_WORKERS",
+    "INGEST_WORKERS",
+    "INGEST_PARALLEL_MIN",
     "PAGE_SIZE",
     "MAX_PAGE_SIZE",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from typing import BinaryIO
 
 from flask import Flask, current_app
@@ -80,12 +81,17 @@ class BlobStore:
 
     def _write_atomic(self, target: str, chunks: list[bytes]) -> None:
         self._makedirs(os.path.dirname(target))
-        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        # A temp name unique to this process and thread, created read-only in one call (no mkstemp, no chmod).
+        tmp = os.path.join(self._tmp, f"{os.path.basename(target)}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError:  # left behind by a crashed process with the same pid
+            fd, tmp = tempfile.mkstemp(dir=self._tmp)
+            os.chmod(tmp, 0o444)
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
-            os.chmod(tmp, 0o444)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):

@@ -11,7 +11,7 @@ from server import db
 from server.api._common import get_or_404, project_of
 from server.auth import actor, authorize
 from server.errors import PayloadTooLarge, ValidationError
-from server.ingest import FileResult, Ingestor, summarize
+from server.ingest import FileResult, Ingestor, parallelism, summarize
 from server.ingest.pairing import PairingKey
 from server.ingest.sources import Item, Limits, check_filename
 from server.models import Project
@@ -70,7 +70,15 @@ def _ingest(project: Project, items: list[Item]) -> Any:
         request.values.get("study_instance_uid") or None,
         request.values.get("kind") or None,
     )
-    ingestor = Ingestor(db.session(), project, blobs(), limits(), actor=actor(), explicit=explicit)
+    ingestor = Ingestor(
+        db.session(),
+        project,
+        blobs(),
+        limits(),
+        actor=actor(),
+        explicit=explicit,
+        **parallelism(current_app.config),
+    )
     results = ingestor.run(items)
     if current_app.config["AUTO_TRANSCRIBE"]:
         _transcribe_new_recordings(results)

@@ -29,7 +29,7 @@ def command(
     from flask import current_app
 
     from server import db, projects
-    from server.ingest import Ingestor, summarize
+    from server.ingest import Ingestor, parallelism, summarize
     from server.ingest.pairing import PairingKey
     from server.ingest.sources import Limits, from_path
     from server.storage import blobs
@@ -48,6 +48,7 @@ def command(
             actor="cli",
             explicit=PairingKey(accession_number, study_uid, by="explicit"),
             on_result=lambda _result: bar.update(1),
+            **parallelism(current_app.config),
         )
         results = ingestor.run(items)
     summary = summarize(results)

@@ -18,9 +18,9 @@ from annotators import audio, dicom, images
 from annotators.errors import EngineError
 from server import audit
 from server.errors import HilumError
-from server.ingest import pairing, store
+from server.ingest import pairing, parallel, store
 from server.ingest.sources import Item, Limits, check_filename, from_zip, is_zip
-from server.models import DocumentKind, Instance, Project
+from server.models import DocumentKind, Project
 from server.projects import patient_key
 from server.storage import BlobStore
 
@@ -86,6 +86,8 @@ class Ingestor:
         actor: str,
         explicit: pairing.PairingKey | None = None,
         on_result: Callable[[FileResult], None] | None = None,
+        workers: int = 1,
+        parallel_min: int = 128,
     ):
         self.s = session
         self.project = project
@@ -96,8 +98,11 @@ class Ingestor:
         self.index = store.StudyIndex(session, project)
         self.results: list[FileResult] = []
         self._pending = 0
+        self._stored_total = 0
         self.on_result = on_result
-        self.pending_blobs = store.PendingBlobs(session)
+        self.workers = workers  # > 1: DICOM files are parsed and stored in that many worker processes
+        self.parallel_min = parallel_min  # ... when a batch holds at least this many of them
+        self.pending = store.PendingRows(session)
 
     # ------------------------------------------------------------------ driving
     def run(self, items: Iterable[Item]) -> list[FileResult]:
@@ -116,15 +121,15 @@ class Ingestor:
         sidecars = {n for i in rest for n in pairing.sidecar_names(i.name) if n in names and n != i.name}
         by_name = {i.name: i for i in rest}
         ordered = sorted((i for i in rest if i.name not in sidecars), key=lambda i: self._rank(i))
-        for item in ordered:
+        for item, prepared in self._prepared(ordered):
             key = keys.get(item.name) or keys.get(posixpath.basename(item.name)) or self._sidecar(item, by_name)
-            self._one(item, key)
+            self._one(item, key, prepared)
         for name in sorted(sidecars):
             self.results.append(FileResult(name, "skipped", "sidecar", reason="pairing sidecar, read with its file"))
         try:
             self._commit()
         finally:
-            self.pending_blobs.close()
+            self.pending.close()
         return self.results
 
     def _expand(self, items: Iterable[Item]) -> Iterable[Item]:
@@ -157,54 +162,69 @@ class Ingestor:
                 return pairing.parse_sidecar(by_name[name].read())
         return None
 
-    def _one(self, item: Item, key: pairing.PairingKey | None) -> None:
-        with self.s.no_autoflush:  # new instances go to the database in batches
-            self._classify_and_store(item, key)
+    def _prepared(self, ordered: list[Item]) -> Iterable[tuple[Item, parallel.Outcome | None]]:
+        """The items in order; DICOM files (sorted first) come prepared by worker processes in a big batch."""
+        dicoms = [i for i in ordered if _ext(i.name) in DICOM_EXTENSIONS]
+        if self.workers > 1 and len(dicoms) >= self.parallel_min:
+            with parallel.Prefetcher(dicoms, self.blobs.root, self.workers) as files:
+                yield from files
+            ordered = ordered[len(dicoms) :]
+        for item in ordered:
+            yield item, None
 
-    def _classify_and_store(self, item: Item, key: pairing.PairingKey | None) -> None:
-        ext = _ext(item.name)
+    def _one(self, item: Item, key: pairing.PairingKey | None, prepared: parallel.Outcome | None) -> None:
+        with self.s.no_autoflush:  # new instances go to the database in batches
+            self._classify_and_store(item, key, prepared)
+
+    def _classify_and_store(
+        self, item: Item, key: pairing.PairingKey | None, prepared: parallel.Outcome | None
+    ) -> None:
         try:
-            data = item.read()
-            if not data:
-                raise IngestError("the file is empty", code="empty_file")
-            if ext in audio.AUDIO_EXTENSIONS:
-                result = self._audio(item.name, data, key)
-            elif ext in TEXT_EXTENSIONS:
-                result = self._report(item.name, data, key)
-            elif ext in images.IMAGE_EXTENSIONS:
-                result = self._image(item.name, data, key)
-            elif ext in DICOM_EXTENSIONS or dicom.looks_like_dicom(data[:132]):
-                result = self._dicom(item.name, data)
-            elif ext == ".json":
-                result = FileResult(
-                    item.name,
-                    "skipped",
-                    None,
-                    "unpaired_sidecar",
-                    "JSON without a file of the same name beside it",
-                )
+            if isinstance(prepared, HilumError):
+                raise prepared
+            if prepared is not None:  # a DICOM file the worker processes already parsed and stored
+                result = self._dicom(item.name, prepared)
             else:
-                result = FileResult(
-                    item.name,
-                    "skipped",
-                    None,
-                    "unsupported_type",
-                    f"files of type {ext or '(none)'} are not imported",
-                )
+                result = self._by_type(item, key)
         except (HilumError, EngineError) as exc:
             code = getattr(exc, "code", "invalid_file")
             message = getattr(exc, "message", None) or str(exc)
             result = FileResult(item.name, "error", None, code, message)
+        self._finish(result)
+
+    def _by_type(self, item: Item, key: pairing.PairingKey | None) -> FileResult:
+        """Read the file and handle it by its type: extension first, content sniffing for DICOM."""
+        ext = _ext(item.name)
+        data = item.read()
+        if not data:
+            raise IngestError("the file is empty", code="empty_file")
+        if ext in audio.AUDIO_EXTENSIONS:
+            return self._audio(item.name, data, key)
+        if ext in TEXT_EXTENSIONS:
+            return self._report(item.name, data, key)
+        if ext in images.IMAGE_EXTENSIONS:
+            return self._image(item.name, data, key)
+        if ext in DICOM_EXTENSIONS or dicom.looks_like_dicom(data[:132]):
+            return self._dicom(item.name, parallel.prepare(data, self.blobs))
+        if ext == ".json":
+            return FileResult(
+                item.name, "skipped", None, "unpaired_sidecar", "JSON without a file of the same name beside it"
+            )
+        return FileResult(
+            item.name, "skipped", None, "unsupported_type", f"files of type {ext or '(none)'} are not imported"
+        )
+
+    def _finish(self, result: FileResult) -> None:
         self.results.append(result)
         if self.on_result is not None:
             self.on_result(result)
         if result.status == "stored":
             self._pending += 1
+            self._stored_total += 1
             if self._pending >= COMMIT_EVERY:
                 self._commit()
 
     def _commit(self) -> None:
-        stored = [r for r in self.results if r.status == "stored" and r.kind not in ("manifest", "archive")]
         if self._pending:
             audit.record(
                 self.s,
@@ -214,9 +234,9 @@ class Ingestor:
                 target_id=self.project.id,
                 project_id=self.project.id,
                 stored=self._pending,
-                total_stored=len(stored),
+                total_stored=self._stored_total,
             )
-        self.pending_blobs.write()
+        self.pending.write()
         self.s.commit()
         self._pending = 0
 
@@ -231,11 +251,13 @@ class Ingestor:
             return pairing.PairingKey(accession_number=stem, by="filename")
         return None
 
-    def _dicom(self, name: str, data: bytes) -> FileResult:
-        try:
-            info = dicom.read_info(data)
-        except dicom.DicomDirError:
+    def _dicom(self, name: str, prepared: parallel.Prepared) -> FileResult:
+        """Index a parsed, stored DICOM file under its study and series."""
+        if prepared.dicomdir:
             return FileResult(name, "skipped", "dicomdir", "dicomdir", "DICOMDIR index; its images import as files")
+        info = prepared.info
+        if info is None or prepared.sha256 is None:
+            return FileResult(name, "error", None, prepared.code, prepared.message)
         study, _ = self.index.get_or_create(
             info.study_instance_uid,
             info.accession_number,
@@ -252,25 +274,22 @@ class Ingestor:
         )
         if self.index.has_instance(series, info.sop_instance_uid):
             return FileResult(name, "duplicate", "dicom", study_id=study.id)
-        sha, size = self.blobs.put_bytes(data)
-        self.pending_blobs.add(sha, size, "application/dicom")
-        self.index.add_instance(
-            Instance(
-                series_id=series.id,
-                sop_uid=info.sop_instance_uid,
-                sop_class_uid=info.sop_class_uid,
-                number=info.instance_number,
-                frame_count=info.frame_count,
-                rows=info.rows,
-                columns=info.columns,
-                pixel_spacing=list(info.pixel_spacing) if info.pixel_spacing else None,
-                transfer_syntax_uid=info.transfer_syntax_uid,
-                window_center=info.window_center,
-                window_width=info.window_width,
-                media_type="application/dicom",
-                blob_sha256=sha,
-            ),
-            series,
+        self.pending.add_blob(prepared.sha256, prepared.size, "application/dicom")
+        self.index.claim(series, info.sop_instance_uid)
+        self.pending.add_instance(
+            series_id=series.id,
+            sop_uid=info.sop_instance_uid,
+            sop_class_uid=info.sop_class_uid,
+            number=info.instance_number,
+            frame_count=info.frame_count,
+            rows=info.rows,
+            columns=info.columns,
+            pixel_spacing=list(info.pixel_spacing) if info.pixel_spacing else None,
+            transfer_syntax_uid=info.transfer_syntax_uid,
+            window_center=info.window_center,
+            window_width=info.window_width,
+            media_type="application/dicom",
+            blob_sha256=prepared.sha256,
         )
         return FileResult(name, "stored", "dicom", study_id=study.id)
 
@@ -329,20 +348,23 @@ class Ingestor:
         if self.index.has_instance(series, sop):
             return FileResult(name, "duplicate", "image", study_id=study.id)
         self.blobs.put_bytes(data)
-        self.pending_blobs.add(sha, len(data), info.media_type)
-        self.index.add_instance(
-            Instance(
-                series_id=series.id,
-                sop_uid=sop,
-                frame_count=1,
-                rows=info.height,
-                columns=info.width,
-                media_type=info.media_type,
-                blob_sha256=sha,
-            ),
-            series,
+        self.pending.add_blob(sha, len(data), info.media_type)
+        self.index.claim(series, sop)
+        self.pending.add_instance(
+            series_id=series.id,
+            sop_uid=sop,
+            frame_count=1,
+            rows=info.height,
+            columns=info.width,
+            media_type=info.media_type,
+            blob_sha256=sha,
         )
         return FileResult(name, "stored", "image", study_id=study.id, paired_by=paired_by)
+
+
+def parallelism(config: Any) -> dict[str, int]:
+    """The `Ingestor` keywords for worker processes from an app config (HILUM_INGEST_WORKERS, _PARALLEL_MIN)."""
+    return {"workers": config["INGEST_WORKERS"], "parallel_min": config["INGEST_PARALLEL_MIN"]}
 
 
 def summarize(results: list[FileResult]) -> dict[str, Any]:

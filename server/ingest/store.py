@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -98,9 +98,13 @@ class StudyIndex:
         return sop_uid in self._sops[series.id]
 
     def add_instance(self, instance: Instance, series: Series) -> None:
-        """Queue a new instance; rows go to the database in batches when the session flushes."""
-        self._sops[series.id].add(instance.sop_uid)
+        """Add a new instance object to the session."""
+        self.claim(series, instance.sop_uid)
         self.s.add(instance)
+
+    def claim(self, series: Series, sop_uid: str) -> None:
+        """Note that the series holds this SOP Instance UID from now on (its row may still be queued)."""
+        self._sops[series.id].add(sop_uid)
 
 
 def _blob_insert(s: Session) -> Any:
@@ -113,25 +117,34 @@ def ensure_blob(s: Session, sha256: str, size: int, media_type: str) -> None:
     s.execute(_blob_insert(s), [{"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()}])
 
 
-class PendingBlobs:
-    """Blob rows queued during a batch and written in one statement just before the session next flushes
-    (so instance rows that point at them always find them), or when `write()` is called."""
+class PendingRows:
+    """Blob and instance rows queued during a batch and written with one statement per table (blobs first, so
+    instance rows always find theirs) just before the session next flushes, or when `write()` is called. Plain
+    rows, not ORM objects: a folder of thousands of instances costs one executemany, not thousands of objects."""
 
     def __init__(self, s: Session):
         self.s = s
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.blobs: dict[str, dict[str, Any]] = {}
+        self.instances: list[dict[str, Any]] = []
         event.listen(s, "before_flush", self._before_flush)
 
-    def add(self, sha256: str, size: int, media_type: str) -> None:
-        self.rows.setdefault(sha256, {"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()})
+    def add_blob(self, sha256: str, size: int, media_type: str) -> None:
+        row = {"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()}
+        self.blobs.setdefault(sha256, row)
+
+    def add_instance(self, **values: Any) -> None:
+        self.instances.append(values)
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
         self.write()
 
     def write(self) -> None:
-        if self.rows:
-            rows, self.rows = list(self.rows.values()), {}
+        if self.blobs:
+            rows, self.blobs = list(self.blobs.values()), {}
             self.s.connection().execute(_blob_insert(self.s), rows)
+        if self.instances:
+            rows, self.instances = self.instances, []
+            self.s.connection().execute(insert(Instance.__table__), rows)
 
     def close(self) -> None:
         self.write()

@@ -317,3 +317,52 @@ def test_uploaded_recording_starts_a_transcription_job(tmp_path, sqlite_template
     finally:
         real.shutdown()
         app.extensions["hilum.engine"].dispose()
+
+
+# ------------------------------------------------------------------ worker processes for big batches
+
+def _mixed_batch() -> list[tuple[str, bytes]]:
+    root = os.path.join(os.path.dirname(get_testdata_file("CT_small.dcm", download=False)), "dicomdirtests")
+    with open(os.path.join(root, "DICOMDIR"), "rb") as f:
+        dicomdir = f.read()
+    return [
+        ("a/ct.dcm", dicom_bytes("CT_small.dcm")),
+        ("a/ct-again.dcm", dicom_bytes("CT_small.dcm")),  # same instance under another name
+        ("a/mr.dcm", dicom_bytes("MR_small.dcm")),
+        ("a/us", dicom_bytes("examples_ybr_color.dcm")),  # no extension, multi-frame
+        ("b/truncated.dcm", _truncated()),
+        ("b/empty.dcm", b""),
+        ("b/junk.dcm", b"junk" * 50),
+        ("b/DICOMDIR", dicomdir),
+        ("c/report.txt", b"Report for the CT."),
+    ]
+
+
+def _verdicts(body):
+    return sorted((f["file"], f["status"], f.get("kind"), f.get("code")) for f in body["files"])
+
+
+def test_worker_processes_give_the_same_verdicts_as_in_process(app, client, make, admin_headers):
+    """A batch prepared by worker processes (HILUM_INGEST_WORKERS > 1) answers exactly as one handled in
+    process: stored, duplicates, errors with their codes, the DICOMDIR skipped, the report paired; and stores
+    the same rows and blobs."""
+    answers, instances = [], []
+    for workers in (1, 2):
+        app.config.update(INGEST_WORKERS=workers, INGEST_PARALLEL_MIN=2)
+        project = make.project(f"batch-{workers}")
+        r = upload(client, project.id, admin_headers, *_mixed_batch(), accession_number="ACC-9")
+        assert r.status_code == 201, r.json
+        answers.append(_verdicts(r.json))
+        rows = []
+        for s in _studies(client, project, admin_headers)["items"]:
+            detail = client.get(f"/api/v1/studies/{s['id']}", headers=admin_headers).json
+            rows += [(i["sop_instance_uid"], i["sha256"], i["frame_count"])
+                     for se in detail["series"] for i in se["instances"]]
+        instances.append(sorted(rows))
+    assert answers[0] == answers[1]
+    assert instances[0] == instances[1] and len(instances[0]) == 3
+    by_file = {f: (status, code) for f, status, _kind, code in answers[1]}
+    assert sorted([by_file["a/ct.dcm"], by_file["a/ct-again.dcm"]]) == [("duplicate", None), ("stored", None)]
+    assert by_file["b/truncated.dcm"] == ("error", "malformed_dicom")
+    assert by_file["b/empty.dcm"] == ("error", "empty_file")
+    assert by_file["b/DICOMDIR"] == ("skipped", "dicomdir")
