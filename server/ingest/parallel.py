@@ -8,13 +8,15 @@ except this module's pure file work (no database handle, no logging, no threads 
 `os._exit`, so the inherited connections are never closed or used from the child.
 
     with Prefetcher(items, blob_root, workers=2) as files:
-        for item, prepared in files:      # prepared: Prepared, or the HilumError raised reading the item
+        for item, prepared in files:      # Prepared; the HilumError raised reading the item; or None for a
+            ...                           # file too big to copy to a worker (handle it in process)
             ...
 """
 
 from __future__ import annotations
 
 import atexit
+import enum
 import multiprocessing
 import threading
 from collections import deque
@@ -30,7 +32,9 @@ from server.ingest.sources import Item
 from server.storage import BlobStore
 
 CHUNK = 16  # files per task: amortises the cost of a task hand-off (~0.1 ms) over many files
-WINDOW = 8  # tasks in flight per worker: bounds memory to WINDOW * CHUNK files per worker
+WINDOW = 8  # tasks in flight per worker
+MAX_INFLIGHT_BYTES = 256 * 1024**2  # ... and never more than this many bytes of files read ahead
+LOCAL_BYTES = 64 * 1024**2  # a file this big is handled in the calling process, not copied to a worker
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,16 @@ def shutdown() -> None:
         _pools.clear()
 
 
-Outcome = Prepared | HilumError
+Outcome = Prepared | HilumError | None
+
+
+class WorkerSays(enum.Enum):
+    """Placeholder for an outcome the worker process will give."""
+
+    WORKER = "worker"
+
+
+WORKER = WorkerSays.WORKER
 
 
 class Prefetcher:
@@ -107,45 +120,60 @@ class Prefetcher:
         self.items = iter(items)
         self.blob_root = blob_root
         self.workers = workers
-        self.queue: deque[tuple[list[Item], list[HilumError | None], Future[list[Prepared]]]] = deque()
+        self.queue: deque[tuple[list[Item], list[Outcome | WorkerSays], int, Future[list[Prepared]] | None]] = deque()
+        self.inflight = 0  # bytes read ahead
 
     def __enter__(self) -> Iterator[tuple[Item, Outcome]]:
         return self._run()
 
     def __exit__(self, *_exc: object) -> None:
-        for _items, _errors, future in self.queue:
-            future.cancel()
+        for *_rest, future in self.queue:
+            if future is not None:
+                future.cancel()
         self.queue.clear()
 
     def _submit(self) -> bool:
+        """Read the next chunk of files and hand it to a worker; False when there is nothing left."""
         items: list[Item] = []
-        errors: list[HilumError | None] = []
+        early: list[Outcome | WorkerSays] = []  # an outcome known without the worker, or WORKER
         payload: list[bytes] = []
+        size = 0
         for item in self.items:
+            outcome: Outcome | WorkerSays = WORKER
             try:
-                data, error = item.read(), None
+                data = item.read()
             except HilumError as exc:
-                data, error = b"", exc
+                data, outcome = b"", exc
+            if len(data) > LOCAL_BYTES:
+                data, outcome = b"", None
             items.append(item)
-            errors.append(error)
+            early.append(outcome)
             payload.append(data)
-            if len(items) == CHUNK:
+            size += len(data)
+            if len(items) == CHUNK or size > MAX_INFLIGHT_BYTES // (WINDOW * self.workers):
                 break
         if not items:
             return False
-        self.queue.append((items, errors, pool(self.workers).submit(_prepare_chunk, self.blob_root, payload)))
+        needed = any(outcome is WORKER for outcome in early)
+        future = pool(self.workers).submit(_prepare_chunk, self.blob_root, payload) if needed else None
+        self.queue.append((items, early, size, future))
+        self.inflight += size
         return True
 
-    def _run(self) -> Iterator[tuple[Item, Outcome]]:
-        while len(self.queue) < WINDOW * self.workers and self._submit():
+    def _fill(self) -> None:
+        while len(self.queue) < WINDOW * self.workers and self.inflight < MAX_INFLIGHT_BYTES and self._submit():
             pass
+
+    def _run(self) -> Iterator[tuple[Item, Outcome]]:
+        self._fill()
         while self.queue:
-            items, errors, future = self.queue.popleft()
-            self._submit()
+            items, early, size, future = self.queue.popleft()
+            self.inflight -= size
+            self._fill()
             try:
-                outcomes = future.result()
+                outcomes = future.result() if future is not None else [Prepared()] * len(items)  # all known
             except BrokenProcessPool:  # a worker died (killed, out of memory): the next batch starts a new pool
                 _discard(self.workers)
                 raise
-            for item, error, prepared in zip(items, errors, outcomes, strict=True):
-                yield item, error or prepared
+            for item, known, prepared in zip(items, early, outcomes, strict=True):
+                yield item, (prepared if known is WORKER else known)

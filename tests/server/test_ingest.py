@@ -342,10 +342,17 @@ def _verdicts(body):
     return sorted((f["file"], f["status"], f.get("kind"), f.get("code")) for f in body["files"])
 
 
-def test_worker_processes_give_the_same_verdicts_as_in_process(app, client, make, admin_headers):
+@pytest.mark.parametrize("local_bytes", [None, 20_000], ids=["all-in-workers", "big-files-in-process"])
+def test_worker_processes_give_the_same_verdicts_as_in_process(app, client, make, admin_headers, monkeypatch,
+                                                               local_bytes):
     """A batch prepared by worker processes (HILUM_INGEST_WORKERS > 1) answers exactly as one handled in
     process: stored, duplicates, errors with their codes, the DICOMDIR skipped, the report paired; and stores
-    the same rows and blobs."""
+    the same rows and blobs. Files too big to copy to a worker (here: over 20 kB) are handled in process
+    within the same batch."""
+    from server.ingest import parallel
+
+    if local_bytes:
+        monkeypatch.setattr(parallel, "LOCAL_BYTES", local_bytes)
     answers, instances = [], []
     for workers in (1, 2):
         app.config.update(INGEST_WORKERS=workers, INGEST_PARALLEL_MIN=2)
