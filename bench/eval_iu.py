@@ -6,14 +6,16 @@ Each report is annotated as `INDICATION: ...\\nCOMPARISON: ...\\nFINDINGS: ...\\
 findings are the FINDING and DEVICE entities of the findings and impression sections whose assertion is not
 negated, hypothetical or family (a second row counts `present` only). Gold: the headings of the MeSH column
 (`Opacity/lung/base/left` → `opacity`; `normal` and `No Indexing` are no finding); the lexicon's statements of
-normality (`normal chest`, `clear lungs`, ...) are not findings. An entity's names are every name of its best
-radiology-lexicon concept, the MeSH descriptor the lexicon maps that concept to, and its best MeSH concept when
-it scores at least 0.8; the names of the anatomy attached to it as its location count too (`Pulmonary Artery/enlarged`).
+normality (type NORMAL: `normal chest`, `clear lungs`, ...) are not findings. An entity's names are every name
+of its best radiology-lexicon concept and of that concept's broader concepts (`pleural thickening` is a
+`thickening`), the MeSH descriptors the lexicon maps them to, and its best MeSH concept when it scores at least
+0.8; the names of the anatomy attached to it as its location count too (`Pulmonary Artery/enlarged`).
 Per report, a gold heading is recalled when some predicted entity has it among its names — or, for a heading
 that is an anatomy of the radiology lexicon (`Lung/hypoinflation`, `Aorta/tortuous`: the IU coders put the
-finding in the first modifier when MeSH has no heading for it), when a name contains that modifier as a whole
-word — and a predicted entity is correct when it matches a gold heading so; both are summed over reports
-(micro-averaged). A last row matches headings only (no modifier rule).
+finding in the first modifier when MeSH has no heading for it; a side, `left`/`right`/`bilateral`, is skipped:
+`Diaphragm/left/elevated` → `elevated`), when a name contains that modifier as a whole word — and a predicted
+entity is correct when it matches a gold heading so; both are summed over reports (micro-averaged). A last row
+matches headings only (no modifier rule).
 Exits 0 with a note when the file is absent.
 """
 
@@ -34,7 +36,7 @@ from bench._common import machine  # noqa: E402
 
 NOT_PRESENT = {"negated", "hypothetical", "family"}
 NO_FINDING = {"normal", "no indexing"}
-NORMAL_CONCEPTS = {"RAD:normal_chest", "RAD:clear_lungs", "RAD:cardiomediastinal_silhouette_within_normal_limits"}
+SIDES = {"left", "right", "bilateral"}
 MESH_MIN_SCORE = 0.8
 
 
@@ -46,15 +48,16 @@ def report_text(row: dict[str, str]) -> str:
 
 def gold_terms(mesh: str, anatomy: set[str]) -> dict[str, set[str]]:
     """Heading → the modifiers that name its finding: when the heading is an anatomy (`Lung/hypoinflation`,
-    `Aorta/tortuous`), its first modifiers; otherwise none."""
+    `Aorta/tortuous`), its first modifier that is not a side; otherwise none."""
     terms: dict[str, set[str]] = {}
     for term in mesh.split(";"):
         parts = [p.strip().lower() for p in term.split("/") if p.strip()]
         if not parts or parts[0] in NO_FINDING:
             continue
         modifiers = terms.setdefault(parts[0], set())
-        if parts[0] in anatomy and len(parts) > 1:
-            modifiers.add(parts[1])
+        named = [p for p in parts[1:] if p not in SIDES]
+        if parts[0] in anatomy and named:
+            modifiers.add(named[0])
     return terms
 
 
@@ -79,6 +82,8 @@ class Namer:
         self.anatomy = {n for i in anatomy_ids for n in self.lexicon[i]}  # the lexicon's anatomy names
         self.anatomy |= {mesh_names[mapping[i]] for i in anatomy_ids if mapping.get(i) in mesh_names}
         self.lexicon_mesh = {k: mesh_names[v] for k, v in loader.mesh_mapping().items() if v in mesh_names}
+        self.broader = loader.broader()
+        self.normal = {c.concept_id for c in loader.concepts() if "NORMAL" in c.types}
 
     def names(self, ent: Any) -> set[str]:
         found: set[str] = set()
@@ -86,9 +91,10 @@ class Namer:
         radiology = next((c for c in concepts if c.ontology == "radiology"), None)
         mesh = next((c for c in concepts if c.ontology == "mesh"), None)
         if radiology is not None:
-            found |= self.lexicon.get(radiology.concept_id, set())
-            if radiology.concept_id in self.lexicon_mesh:
-                found.add(self.lexicon_mesh[radiology.concept_id])
+            for concept_id in (radiology.concept_id, *self.broader.get(radiology.concept_id, ())):
+                found |= self.lexicon.get(concept_id, set())
+                if concept_id in self.lexicon_mesh:
+                    found.add(self.lexicon_mesh[concept_id])
         if mesh is not None and mesh.score >= MESH_MIN_SCORE:
             found.add(mesh.name.lower())
         return found
@@ -101,7 +107,7 @@ def predicted(doc: Any, namer: Namer, excluded: set[str]) -> list[set[str]]:
     for ent in doc.ents:
         if ent.label_ not in ("FINDING", "DEVICE") or ent._.hilum_section not in ("findings", "impression"):
             continue
-        if ent._.hilum_assertion in excluded or ent.kb_id_ in NORMAL_CONCEPTS:
+        if ent._.hilum_assertion in excluded or ent.kb_id_ in namer.normal:
             continue
         names = namer.names(ent)
         for location in ent._.hilum_location or []:

@@ -5,6 +5,13 @@ The data is `data/radiology_lexicon.json`. Each entry: `id` (`RAD:slug`), `name`
 optional `mesh_hint` (the MeSH heading a curator expects), optional `no_mesh` (a curator's veto of a
 wrong automatic match), and `mesh` (`{"id", "name", "via"}` or null), which
 `map_to_mesh` fills by exact (case-insensitive) name matching against the MeSH loader — never by hand.
+Optional relations between entries (ids of the same lexicon):
+- `broader`: the more general concepts an entry is a kind of (`pleural thickening` → `thickening`,
+  `PICC` → `indwelling catheter`); `broader()` gives every ancestor.
+- `morphology` and `sites` (findings only): the modifiers that, said of one of the anatomy `sites`, state the
+  finding (`tortuous` + `aorta` → tortuous aorta; `elevated` + `left hemidiaphragm` → elevated hemidiaphragm);
+  no `sites` means any anatomy (`calcified` + anything → calcification). `observations()` gives them.
+A second type `NORMAL` marks statements of normality (`normal chest`, `clear lungs`): findings of no finding.
 """
 
 from __future__ import annotations
@@ -36,11 +43,29 @@ def _validate(data: Any, source: str) -> list[dict[str, Any]]:
         types = entry.get("types")
         if not isinstance(types, list) or not types or types[0] not in TYPES:
             raise CorruptOntologyError(source, f"{where} ({entry['id']}): first type must be one of {TYPES}")
-        for field in ("synonyms", "abbreviations", "plurals"):
+        for field in ("synonyms", "abbreviations", "plurals", *RELATIONS):
             value = entry.get(field, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise CorruptOntologyError(source, f"{where} ({entry['id']}): '{field}' must be a list of strings")
+    _validate_relations(data["concepts"], source)
     return data["concepts"]
+
+
+RELATIONS = {"broader": None, "morphology": "MODIFIER", "sites": "ANATOMY"}  # field → type its ids must have
+
+
+def _validate_relations(entries: list[dict[str, Any]], source: str) -> None:
+    first_type = {entry["id"]: entry["types"][0] for entry in entries}
+    for entry in entries:
+        for field, wanted in RELATIONS.items():
+            for target in entry.get(field, []):
+                expected = wanted or entry["types"][0]
+                if first_type.get(target) != expected:
+                    raise CorruptOntologyError(
+                        source, f"{entry['id']}: '{field}' names {target!r}, which is not a {expected} of the lexicon"
+                    )
+        if entry.get("morphology") and entry["types"][0] != "FINDING":
+            raise CorruptOntologyError(source, f"{entry['id']}: only findings have a 'morphology'")
 
 
 def read_lexicon(path: Path = LEXICON_FILE) -> dict[str, Any]:
@@ -81,6 +106,32 @@ class RadiologyLexiconLoader:
         for entry in read_lexicon(self.path)["concepts"]:
             aliases = entry.get("synonyms", []) + entry.get("abbreviations", []) + entry.get("plurals", [])
             yield Concept.create(entry["id"], entry["name"], aliases, entry["types"], entry.get("definition"))
+
+    def broader(self) -> dict[str, tuple[str, ...]]:
+        """Concept id → every broader concept (transitively, nearest first), for the entries that have any."""
+        direct = {e["id"]: tuple(e.get("broader", [])) for e in read_lexicon(self.path)["concepts"]}
+        closure: dict[str, tuple[str, ...]] = {}
+        for concept_id in direct:
+            found: list[str] = []
+            queue = list(direct[concept_id])
+            while queue:
+                parent = queue.pop(0)
+                if parent not in found and parent != concept_id:
+                    found.append(parent)
+                    queue.extend(direct.get(parent, ()))
+            if found:
+                closure[concept_id] = tuple(found)
+        return closure
+
+    def observations(self) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """(finding id, morphology modifier ids, site anatomy ids) of the findings that have a morphology;
+        findings with sites first, so that a site-specific finding wins over a general one."""
+        found = [
+            (e["id"], tuple(e["morphology"]), tuple(e.get("sites", [])))
+            for e in read_lexicon(self.path)["concepts"]
+            if e.get("morphology")
+        ]
+        return sorted(found, key=lambda item: not item[2])
 
     def mesh_mapping(self) -> dict[str, str]:
         """Lexicon concept id → MeSH descriptor id, for the entries that map."""

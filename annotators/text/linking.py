@@ -4,22 +4,27 @@ One scispaCy `EntityLinker` per ontology, each over the `ScoredCandidateGenerato
 `ontologies.kb` (TF-IDF char-3-gram + HNSW). The component is a thin batching wrapper: it asks each linker's
 candidate generator for all the mentions of a batch of documents at once and applies the linker's own
 threshold (except that each ontology's best candidate is always kept, so every entity has concepts and their
-scores say how good they are) and `max_entities_per_mention`, with `filter_for_definitions` off (the built KBs
+scores say how good they are) and `top_k`, with `filter_for_definitions` off (the built KBs
 mostly lack definitions, and scispaCy would drop every candidate below 0.95). Abbreviations are resolved
 first: a mention is looked up by its long form (`hilum_abbreviations`), and by its own text with scores
 weighted by `short_form_weight` (an abbreviation may itself be a known alias). Which ontologies serve which label is
 configuration, and so are extra aliases learnt from training corpora (`aliases`: ontology → file, see
 `annotators.text.aliases`).
 A lexicon match already names its concept: that concept (and the MeSH descriptor the lexicon maps it to) come
-first with score 1.0. Candidates of all ontologies are merged best first and cut to `top_k`.
+first with score 1.0. Concepts of a typed ontology (the radiology lexicon) are offered only to entities of their
+own type: a FINDING gets findings, never a modifier, an anatomy or a statement of normality (`normal chest`,
+which only an exact lexicon match gives). Candidates of all ontologies are merged best first (on a tie, a concept
+whose training alias the mention is exactly comes first: the corpus's own convention) and cut to `top_k`.
 """
 
 import warnings
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from annotators.text import aliases as extra_aliases
 from annotators.text.abbreviations import expand
 from annotators.text.errors import PipelineConfigError
 from annotators.text.extensions import ConceptCandidate, register
@@ -80,6 +85,16 @@ class OntologyLinker:
             name: _entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name))
             for name in names
         }
+        self.types = {  # ontology → concept id → types, for the ontologies whose concepts are typed
+            name: {cui: tuple(e.types) for cui, e in linker.kb.cui_to_entity.items() if e.types}
+            for name, linker in self.linkers.items()
+        }
+        self.trained: dict[str, dict[str, set[str]]] = {}  # ontology → training alias (lower case) → ids
+        for name, path in aliases.items():
+            table = self.trained.setdefault(name, {})
+            for concept_id, names in extra_aliases.read_aliases(Path(path)).items():
+                for alias in names:
+                    table.setdefault(alias.lower(), set()).add(concept_id)
         loader = RadiologyLexiconLoader()
         self.lexicon_names = {c.concept_id: c.canonical_name for c in loader.concepts()}
         self.lexicon_mesh = loader.mesh_mapping()
@@ -107,17 +122,39 @@ class OntologyLinker:
         return [list(cache[t]) for t in texts]
 
     def _generate(self, name: str, texts: list[str]) -> list[list[ConceptCandidate]]:
+        """Every neighbour the index returns per text, best first (the threshold is applied per entity)."""
         linker = self.linkers[name]
         results = []
         for candidates in linker.candidate_generator(texts, linker.k):
             ranked = []
-            for rank, candidate in enumerate(candidates):
+            for candidate in candidates:
+                entity = linker.kb.cui_to_entity[candidate.concept_id]
                 score = float(max(candidate.similarities))
-                if score > linker.threshold or rank == 0:  # the best one always, its score says how good
-                    entity = linker.kb.cui_to_entity[candidate.concept_id]
-                    ranked.append(ConceptCandidate(name, candidate.concept_id, entity.canonical_name, score))
-            results.append(ranked[: linker.max_entities_per_mention])
+                ranked.append(ConceptCandidate(name, candidate.concept_id, entity.canonical_name, score))
+            results.append(ranked)
         return results
+
+    def _fitting(self, name: str, label: str, ranked: list[ConceptCandidate]) -> list[ConceptCandidate]:
+        """The candidates whose type suits an entity of `label` (a FINDING is offered findings, not modifiers,
+        anatomy or statements of normality; ontologies without types suit every label), over the threshold
+        except the best one, at most `top_k`."""
+        linker = self.linkers[name]
+        kept: list[ConceptCandidate] = []
+        for c in ranked:
+            types = self.types[name].get(c.concept_id, ())
+            if types and (types[0] != label or "NORMAL" in types[1:]):
+                continue
+            if kept and c.score <= linker.threshold:
+                break
+            kept.append(c)
+            if len(kept) >= self.top_k:
+                break
+        return kept
+
+    def _trained(self, ent: Span) -> set[tuple[str, str]]:
+        """(ontology, concept id) of the training aliases the entity's text or long form is exactly."""
+        texts = {ent.text.lower(), (ent._.hilum_long_form or "").lower()}
+        return {(name, i) for name, table in self.trained.items() for t in texts for i in table.get(t, ())}
 
     def link(self, docs: list[Doc]) -> None:
         """Set `hilum_long_form` and `hilum_concepts` on every entity of `docs`."""
@@ -137,12 +174,15 @@ class OntologyLinker:
             wanted = [q for q in queries if name in self.routes.get(ents[q[0]].label_, [])]
             if wanted:
                 for (i, _text, weight), ranked in zip(wanted, self._query(name, [q[1] for q in wanted]), strict=True):
-                    merged[i].extend(c._replace(score=c.score * weight) for c in ranked)
+                    fitting = self._fitting(name, ents[i].label_, ranked)
+                    merged[i].extend(c._replace(score=c.score * weight) for c in fitting)
         for ent, candidates in zip(ents, merged, strict=True):
             order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
+            trained = self._trained(ent)
             seen: set[tuple[str, str]] = set()
             unique = []
-            for c in sorted(candidates, key=lambda c: (-c.score, order.get(c.ontology, len(order)), c.concept_id)):
+            for c in sorted(candidates, key=lambda c: (-round(c.score, 6), (c.ontology, c.concept_id) not in trained,
+                                                      order.get(c.ontology, len(order)), c.concept_id)):  # fmt: skip
                 if (c.ontology, c.concept_id) not in seen:
                     seen.add((c.ontology, c.concept_id))
                     unique.append(c)

@@ -5,11 +5,14 @@
 - `hilum_ontology_matcher`: a phrase matcher over the radiology lexicon's names, synonyms and plurals (the
   lexicon's and the regular English ones of its names) in any case, and its abbreviations in exact case;
   FINDING, ANATOMY, DEVICE, PROCEDURE spans (with the concept id as `kb_id`) go to `doc.spans["hilum_lexicon"]`,
-  laterality modifiers to `doc.spans["hilum_laterality"]`.
+  laterality modifiers to `doc.spans["hilum_laterality"]`, the other modifiers (`tortuous`, `elevated`) to
+  `doc.spans["hilum_modifier_words"]` and every anatomy match, even one inside a longer match, to
+  `doc.spans["hilum_anatomy_words"]` (`hilum_observations` reads both).
 - `hilum_drug_stems`: words ending in a drug-name stem (`-coxib`, `-micin`) as CHEMICAL, last in priority.
 - `hilum_entities`: the union into `doc.ents` — longest span first; on equal length the lexicon wins for
   radiology labels and the model for CHEMICAL; a model span that is a laterality word plus a lexicon span
-  gives way to the lexicon span; then (`consistent`) what the document implies for itself: every short form
+  gives way to the lexicon span, and a model FINDING made of lexicon anatomy only (`heart and lungs`) to the
+  anatomy; then (`consistent`) what the document implies for itself: every short form
   of an abbreviation whose long form is an entity, and every other occurrence of a model entity's exact text.
   `span._.hilum_source` says which component found each.
 """
@@ -29,6 +32,7 @@ from annotators.text.shipped import MODEL_DIR, model_version
 LEXICON_LABELS = ("FINDING", "ANATOMY", "DEVICE", "PROCEDURE")
 NER_KEY, LEXICON_KEY, STEMS_KEY = "hilum_ner", "hilum_lexicon", "hilum_stems"
 LATERALITY_KEY, MEASUREMENT_KEY = "hilum_laterality", "hilum_measurements"
+MODIFIER_KEY, ANATOMY_KEY = "hilum_modifier_words", "hilum_anatomy_words"
 LEXICON_VERSION_DEFAULT = "unversioned"
 
 
@@ -53,7 +57,7 @@ class StatisticalNer:
         for _name, pipe in self.model.pipeline:
             docs = list(pipe.pipe(docs, batch_size=len(docs) or 1))  # type: ignore[attr-defined]
         for doc, before in zip(docs, saved, strict=True):
-            found = list(doc.ents)
+            found = [span for span in map(_without_negation, doc.ents) if span is not None]
             for span in found:
                 span._.hilum_source = self.source
             doc.spans[NER_KEY] = found
@@ -70,6 +74,20 @@ class StatisticalNer:
 
         for batch in minibatch(docs, size=batch_size):
             yield from self._annotate(list(batch))
+
+
+NEGATION_WORDS = frozenset({"no", "not", "without", "negative"})
+
+
+def _without_negation(span: Span) -> Span | None:
+    """The span without leading negation words (`No edema` → `edema`: the negation is `hilum_context`'s to
+    read, and it reads triggers outside the entity); None when nothing is left."""
+    start = span.start
+    while start < span.end and span.doc[start].lower_ in NEGATION_WORDS:
+        start += 1
+    if start == span.start:
+        return span
+    return Span(span.doc, start, span.end, label=span.label) if start < span.end else None
 
 
 def plural(phrase: str) -> str:
@@ -95,11 +113,10 @@ def lexicon_patterns(path: Path | None = None) -> tuple[str, list[tuple[str, str
     patterns: list[tuple[str, str, str, bool]] = []
     for entry in data["concepts"]:
         types = entry["types"]
-        label = types[0] if types[0] in LEXICON_LABELS else ("LATERALITY" if "LATERALITY" in types else None)
-        if label is None:
-            continue
+        label = "LATERALITY" if "LATERALITY" in types else types[0]  # MODIFIER: the other modifiers
         names = [entry["name"], *entry.get("synonyms", [])]
-        forms = dict.fromkeys([*names, *entry.get("plurals", []), *(plural(n) for n in names)])
+        plurals = [plural(n) for n in names] if label != "MODIFIER" else []
+        forms = dict.fromkeys([*names, *entry.get("plurals", []), *plurals])
         for phrase in forms:
             patterns.append((label, entry["id"], phrase, False))
         for phrase in entry.get("abbreviations", []):
@@ -129,15 +146,16 @@ class OntologyMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         """Add lexicon matches to `doc.spans["hilum_lexicon"]` and `doc.spans["hilum_laterality"]`."""
-        spans: list[Span] = []
-        laterality: list[Span] = []
+        found: dict[str, list[Span]] = {LEXICON_KEY: [], LATERALITY_KEY: [], MODIFIER_KEY: []}
         for key, start, end in [*self.lower(doc), *self.exact(doc)]:
             label, concept_id = self.keys[key]
             span = Span(doc, start, end, label=label, kb_id=concept_id)
             span._.hilum_source = self.source
-            (laterality if label == "LATERALITY" else spans).append(span)
-        doc.spans[LEXICON_KEY] = filter_spans(spans)
-        doc.spans[LATERALITY_KEY] = filter_spans(laterality)
+            group = LATERALITY_KEY if label == "LATERALITY" else MODIFIER_KEY if label == "MODIFIER" else LEXICON_KEY
+            found[group].append(span)
+        for group, spans in found.items():
+            doc.spans[group] = filter_spans(spans)
+        doc.spans[ANATOMY_KEY] = filter_spans([s for s in found[LEXICON_KEY] if s.label_ == "ANATOMY"])
         return doc
 
 
@@ -152,9 +170,10 @@ class EntityCombiner:
         ranked: list[tuple[int, int, int, Span, str]] = []
         lexicon = {(s.start, s.end) for s in doc.spans.get(LEXICON_KEY, [])}
         sides = {i for s in doc.spans.get(LATERALITY_KEY, []) for i in range(s.start, s.end)}
+        body = {i for s in doc.spans.get(ANATOMY_KEY, []) for i in range(s.start, s.end)}
         for key, rank in ((MEASUREMENT_KEY, 0), (LEXICON_KEY, 1), (NER_KEY, 2), (STEMS_KEY, 3)):
             for span in doc.spans.get(key, []):
-                if key == NER_KEY and _side_plus_lexicon(span, sides, lexicon):
+                if key == NER_KEY and (_side_plus_lexicon(span, sides, lexicon) or _only_anatomy(span, body)):
                     continue
                 prefer = rank if not (key == NER_KEY and span.label_ == "CHEMICAL") else 0
                 ranked.append((-(span.end - span.start), prefer, span.start, span, key))
@@ -236,6 +255,17 @@ class DrugStemMatcher:
                 spans.append(span)
         doc.spans[STEMS_KEY] = spans
         return doc
+
+
+_JOINERS = frozenset({"and", "or", ",", "/", "the", "of", "both"})
+
+
+def _only_anatomy(span: Span, body: set[int]) -> bool:
+    """Whether a model span is lexicon anatomy and joining words only (`heart and lungs`, `contours` of `hilar
+    and mediastinal contours`): no finding, the anatomy entities stand instead."""
+    return span.label_ == "FINDING" and all(
+        token.i in body or token.lower_ in _JOINERS for token in span
+    )
 
 
 def _side_plus_lexicon(span: Span, sides: set[int], lexicon: set[tuple[int, int]]) -> bool:

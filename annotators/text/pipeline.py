@@ -42,6 +42,8 @@ COMPONENTS: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
         "annotators.text.ner",
         (("hilum_statistical_ner", "hilum_ontology_matcher", "hilum_measurements", "hilum_drug_stems"),),
     ),
+    "hilum_observations": ("annotators.text.observations", (("hilum_sentences",), ("hilum_ontology_matcher",),
+                                                           ("hilum_entities",))),
     "hilum_context": ("annotators.text.assertion", (("hilum_sentences",), ("hilum_entities",))),
     "hilum_modifiers": ("annotators.text.measurements", (("hilum_sentences",), ("hilum_entities",))),
     "hilum_linker": ("annotators.text.linking", (("hilum_entities",),)),

@@ -130,6 +130,8 @@ def test_entities(nlp: Any, text: str, entity: str, label: str) -> None:
         ("Return if pneumothorax develops.", "pneumothorax", "hypothetical"),
         ("No effusion but there is atelectasis.", "atelectasis", "present"),
         ("NO PLEURAL EFFUSION.", "PLEURAL EFFUSION", "negated"),
+        ("No edema.", "edema", "negated"),
+        ("Negative acute cardiopulmonary abnormality.", "abnormality", "negated"),
     ],
 )
 def test_assertion(nlp: Any, text: str, entity: str, assertion: str) -> None:
@@ -166,6 +168,50 @@ def test_modifiers(
     nlp: Any, text: str, finding: str, measurement_mm: Any, laterality: str | None, location: list[str]
 ) -> None:
     assert_entity(nlp, text, finding, measurement_mm=measurement_mm, laterality=laterality, location=location)
+
+
+@pytest.mark.parametrize(
+    "text, entity, concept_id, location, assertion",
+    [
+        ("The aorta is mildly tortuous.", "tortuous", "RAD:tortuous_aorta", ["aorta"], "present"),
+        ("Elevated right hemidiaphragm.", "Elevated", "RAD:elevated_hemidiaphragm", ["right hemidiaphragm"], "present"),
+        ("Stable elevation of the left hemidiaphragm.", "elevation", "RAD:elevated_hemidiaphragm",
+         ["left hemidiaphragm"], "present"),
+        ("The thoracic aorta is tortuous and calcified.", "calcified", "RAD:aortic_calcification", [], "present"),
+        ("The heart is not enlarged.", "enlarged", "RAD:cardiomegaly", ["heart"], "negated"),
+        ("Lungs are mildly hypoinflated.", "hypoinflated", "RAD:hypoinflation", ["Lungs"], "present"),
+    ],
+)  # fmt: skip
+def test_observations_of_an_anatomy(
+    nlp: Any, text: str, entity: str, concept_id: str, location: list[str], assertion: str
+) -> None:
+    assert_entity(nlp, text, entity, label="FINDING", location=location, assertion=assertion)
+    assert ents(nlp, text)[entity]._.hilum_concepts[0].concept_id == concept_id
+
+
+@pytest.mark.parametrize(
+    "text", ["The heart is normal in size.", "Heart size upper limits of normal.", "The heart and lungs are normal."]
+)
+def test_no_finding_without_an_abnormal_observation(nlp: Any, text: str) -> None:
+    assert [e.text for e in nlp(text).ents if e.label_ == "FINDING"] == []
+
+
+def test_findings_are_offered_findings_only(nlp: Any) -> None:
+    from spacy.tokens import Span
+
+    doc = nlp("Lungs clear. Marked tortuosity.")
+    spans = [Span(doc, 1, 2, "FINDING"), Span(doc, 4, 5, "FINDING")]  # "clear", "tortuosity"
+    nlp.get_pipe("hilum_linker").link_spans(spans)
+    lexicon = {c.concept_id: c.types for c in _lexicon_concepts()}
+    for span in spans:
+        types = [lexicon[c.concept_id] for c in span._.hilum_concepts if c.ontology == "radiology"]
+        assert types and all(t[0] == "FINDING" and "NORMAL" not in t for t in types), (span.text, types)
+
+
+def _lexicon_concepts() -> list[Any]:
+    from ontologies.lexicon import RadiologyLexiconLoader
+
+    return list(RadiologyLexiconLoader().concepts())
 
 
 @pytest.mark.parametrize(

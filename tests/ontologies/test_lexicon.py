@@ -104,3 +104,39 @@ def test_corrupt_lexicon(tmp_path: Path, content: str, message: str) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CorruptOntologyError, match=message):
         list(RadiologyLexiconLoader(path).concepts())
+
+
+def test_broader_concepts_are_transitive() -> None:
+    broader = RadiologyLexiconLoader().broader()
+    assert broader["RAD:pleural_plaque"] == ("RAD:pleural_thickening", "RAD:thickening")
+    assert "RAD:indwelling_catheter" in broader["RAD:peripherally_inserted_central_catheter"]
+    assert "RAD:pleural_effusion" not in broader
+
+
+def test_observations_name_modifiers_and_anatomy() -> None:
+    loader = RadiologyLexiconLoader()
+    observations = {finding: (morphology, sites) for finding, morphology, sites in loader.observations()}
+    assert observations["RAD:tortuous_aorta"][0] == ("RAD:tortuous",)
+    assert "RAD:aorta" in observations["RAD:tortuous_aorta"][1]
+    assert observations["RAD:calcification"] == (("RAD:calcified",), ())
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"id": "b", "name": "y", "types": ["FINDING"], "broader": ["RAD:nothing"]}, "broader"),
+        ({"id": "b", "name": "y", "types": ["FINDING"], "morphology": ["a"]}, "morphology"),
+        ({"id": "b", "name": "y", "types": ["FINDING"], "sites": ["a"], "morphology": []}, "sites"),
+        ({"id": "b", "name": "y", "types": ["ANATOMY"], "morphology": ["m"]}, "only findings"),
+    ],
+)
+def test_bad_relations_are_rejected(tmp_path: Path, entry: dict[str, object], message: str) -> None:
+    concepts = [
+        {"id": "a", "name": "x", "types": ["FINDING"]},
+        {"id": "m", "name": "tortuous", "types": ["MODIFIER", "DESCRIPTOR"]},
+        entry,
+    ]
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({"concepts": concepts}), encoding="utf-8")
+    with pytest.raises(CorruptOntologyError, match=message):
+        read_lexicon(path)
