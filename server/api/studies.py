@@ -29,10 +29,14 @@ from server.storage import blobs
 bp = Blueprint("studies", __name__)
 
 
-def _viewed(what: str, target_id: int, project_id: int, **details: Any) -> None:
-    """Every view of PHI-bearing content is an audit event, committed with the response."""
+def _viewed(what: str, target_id: int, project_id: int, *, prefetchable: bool = False, **details: Any) -> None:
+    """Every read of PHI-bearing content is an audit event, committed with the response. On a `prefetchable`
+    route, a read marked `?prefetch=1` (the workspace loading the next task before the user opens it) is
+    recorded as `prefetch.<what>`, not `view.<what>`: the data left the server but nobody has looked at it;
+    the workspace reads it again, unmarked, when it opens the study."""
+    kind = "prefetch" if prefetchable and request.args.get("prefetch") == "1" else "view"
     s = db.session()
-    audit.record(s, actor(), f"view.{what}", target_type=what, target_id=target_id, project_id=project_id, **details)
+    audit.record(s, actor(), f"{kind}.{what}", target_type=what, target_id=target_id, project_id=project_id, **details)
     s.commit()
 
 
@@ -53,10 +57,11 @@ def list_studies(project_id: int) -> Any:
 @bp.get("/studies/<int:study_id>")
 @authorize("study.read", study_project)
 def get_study(study_id: int) -> Any:
-    """A study with its series, instances, documents (without text) and recordings."""
+    """A study with its series, instances, documents (without text) and recordings (`prefetch=1`: a prefetch,
+    audited as such, not a view)."""
     study = get_or_404(Study, study_id, "study")
     out = serialize.study_detail(study)
-    _viewed("study", study.id, study.project_id)
+    _viewed("study", study.id, study.project_id, prefetchable=True)
     return out
 
 
@@ -169,10 +174,11 @@ def get_instance(instance_id: int) -> Any:
 @bp.get("/instances/<int:instance_id>/frames/<int:frame>.png")
 @authorize("study.read", instance_project)
 def render_frame(instance_id: int, frame: int) -> Any:
-    """Render frame `frame` (0-based) as PNG; `center`&`width` or `preset` set the window, else the file's."""
+    """Render frame `frame` (0-based) as PNG; `center`&`width` or `preset` set the window, else the file's
+    (`prefetch=1`: a prefetch, audited as such, not a view)."""
     inst = get_or_404(Instance, instance_id, "instance")
     png = render_png(blobs(), inst, frame, request.args.to_dict())
-    _viewed("frame", inst.id, instance_project(instance_id), frame=frame)
+    _viewed("frame", inst.id, instance_project(instance_id), prefetchable=True, frame=frame)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 

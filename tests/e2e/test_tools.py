@@ -20,6 +20,16 @@ TRANSCRIPT = "Spiculated nodule in the right upper lobe."
 WORDS = [{"word": w, "start": 0.4 * i, "end": 0.4 * i + 0.35, "prob": 0.9} for i, w in enumerate(TRANSCRIPT.split())]
 
 
+def _audited(live: Any, ids: dict[str, Any], study_id: int) -> list[str]:
+    """The annotator's audit events about one study, its documents and its frames."""
+    detail = live.api("GET", f"/studies/{study_id}", ids["token"])
+    targets = {("study", str(study_id))} | {("document", str(d["id"])) for d in detail["documents"]} | {
+        ("frame", str(i["id"])) for s in detail["series"] for i in s["instances"]}
+    events = live.api("GET", f"/audit?project_id={ids['project_id']}&actor=user:{ids['username']}&per_page=500",
+                      ids["token"])["items"]
+    return [e["action"] for e in events if (e["target_type"], str(e["target_id"])) in targets]
+
+
 def test_tools_undo_audio_and_next_task(page: Any, live: Any) -> None:
     ids = seed_study(live, project_name="e2e tools", username="cal")
     transcript_id = add_dictation(live, ids, TRANSCRIPT, WORDS)
@@ -93,9 +103,13 @@ def test_tools_undo_audio_and_next_task(page: Any, live: Any) -> None:
     shot(page, "workspace-transcript-audio")
 
     # done → the next task opens from the prefetch, in well under a second
-    page.wait_for_function(f"window.hilum.prefetched && window.hilum.prefetched.studyId === {second}")
+    page.wait_for_function(f"window.hilum.tasks.prefetched && window.hilum.tasks.prefetched.studyId === {second}")
+    assert [a for a in _audited(live, ids, second) if a.startswith("view.")] == []  # prefetched, not viewed
+    assert {"prefetch.study", "prefetch.frame"} <= set(_audited(live, ids, second))
     page.keyboard.press("Shift+N")
     page.wait_for_selector(f"#ws[data-ready='{second}']")
+    page.wait_for_function("window.hilum.viewer.shown && window.hilum.viewer.shown.naturalWidth === 64")
+    assert {"view.study", "view.document", "view.frame"} <= set(_audited(live, ids, second))
     assert page.url.endswith(f"/studies/{second}?task={page.evaluate('window.hilum.taskId')}")
     assert int(page.get_attribute("#ws", "data-open-ms")) < 1000
     tasks = live.api("GET", f"/projects/{ids['project_id']}/tasks", ids["token"])["items"]

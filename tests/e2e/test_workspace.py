@@ -104,3 +104,34 @@ def test_concurrent_edit_keeps_both_sides(page: Any, live: Any) -> None:
     final = live.api("GET", f"/annotations/{ids['span_id']}", ids["token"])
     assert final["status"] == "rejected" and final["label"] == "ANATOMY"  # both edits survive
     assert page.get_by_role("alertdialog").is_hidden()
+
+
+def test_deleted_elsewhere_keeps_my_change_across_a_reload(page: Any, live: Any) -> None:
+    ids = seed_study(live, project_name="e2e deleted", username="hal")
+    login(page, live, "hal")
+    page.goto(f"{live.url}/studies/{ids['study_id']}")
+    page.wait_for_selector(f"#ws[data-ready='{ids['study_id']}']")
+    start = live.api("GET", f"/annotations/{ids['span_id']}", ids["token"])["start"]
+
+    # someone else deletes the span; this session then marks it negated → the save finds it gone
+    live.api("DELETE", f"/annotations/{ids['span_id']}?version=1", ids["token"])
+    page.locator(f"mark[data-top='{ids['span_id']}']").first.click()
+    page.keyboard.press("x")
+    dialog = page.get_by_role("alertdialog")
+    dialog.wait_for()
+    assert "deleted" in dialog.inner_text() and "(deleted)" in dialog.locator("td.theirs").first.inner_text()
+    assert dialog.get_by_role("button", name="Keep both").is_hidden()
+    shot(page, "conflict-deleted-elsewhere")
+
+    # the choice survives a reload: nothing is lost until the user makes it
+    page.once("dialog", lambda d: d.accept())  # "leave the page?" (unsaved choice)
+    page.reload()
+    page.wait_for_selector(f"#ws[data-ready='{ids['study_id']}']")
+    dialog.wait_for()
+    dialog.get_by_role("button", name="Keep mine").click()
+    _saved(page)
+    spans = [a for a in _annotations(live, ids) if a["kind"] == "span" and a["start"] == start]
+    assert len(spans) == 1 and spans[0]["id"] != ids["span_id"]
+    assert spans[0]["attributes"]["assertion"] == "negated" and spans[0]["end"] - start == 17
+    assert page.get_by_role("alertdialog").is_hidden()
+    assert page.locator(f"mark[data-top='{spans[0]['id']}'].as-negated").count() == 1

@@ -77,8 +77,40 @@ def test_pages_need_login_and_membership(client, make, project, two_studies):
 
 
 @pytest.mark.parametrize("asset", ["hilum.css", "js/workspace.js", "js/store.js", "js/viewer.js", "js/regions.js",
-                                   "js/text.js", "js/panels.js", "js/keys.js", "js/api.js"])
+                                   "js/text.js", "js/panels.js", "js/keys.js", "js/api.js", "js/canvas.js",
+                                   "js/tools.js", "js/page.js", "js/editing.js", "js/tasks.js"])
 def test_static_assets_are_served(client, asset):
     r = client.get(f"/static/{asset}")
     assert r.status_code == 200 and r.get_data()
     r.close()
+
+
+def _audit_actions(app, target_type: str, target_id: int) -> list[str]:
+    from server import db
+    from server.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session().query(AuditEvent).filter_by(target_type=target_type, target_id=str(target_id))
+        return [e.action for e in rows.order_by(AuditEvent.seq)]
+
+
+def test_prefetching_the_next_task_is_not_a_view(app, client, make, project, study):
+    """The workspace loads the next task's study and warms its first frame with `?prefetch=1` while the user
+    works on the current one: audited as prefetches. Opening it reads them again: those are the views."""
+    _login(client, make, "prefetcher", "annotator", project)
+    instance_id = study["series"][0]["instances"][0]["id"]
+    document_id = study["documents"][0]["id"]
+    before = {"study": _audit_actions(app, "study", study["id"]), "frame": _audit_actions(app, "frame", instance_id)}
+    assert client.get(f"/api/v1/studies/{study['id']}?prefetch=1").status_code == 200
+    r = client.get(f"/api/v1/instances/{instance_id}/frames/0.png?prefetch=1")
+    assert r.status_code == 200 and r.data[:4] == b"\x89PNG"
+    assert _audit_actions(app, "study", study["id"])[len(before["study"]):] == ["prefetch.study"]
+    assert _audit_actions(app, "frame", instance_id)[len(before["frame"]):] == ["prefetch.frame"]
+
+    client.get(f"/api/v1/studies/{study['id']}")
+    client.get(f"/api/v1/instances/{instance_id}/frames/0.png")
+    assert _audit_actions(app, "study", study["id"])[-1] == "view.study"
+    assert _audit_actions(app, "frame", instance_id)[-1] == "view.frame"
+    # the flag is honoured only where the workspace prefetches: report text read with it is still a view
+    client.get(f"/api/v1/documents/{document_id}?prefetch=1")
+    assert _audit_actions(app, "document", document_id)[-1] == "view.document"

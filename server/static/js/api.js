@@ -37,15 +37,30 @@ export async function all(path) {
   }
 }
 
-// A study with everything the workspace shows: detail, documents with text/words, annotations, project.
-export async function loadBundle(studyId, projectId) {
-  const [study, anns, project] = await Promise.all([
+// A study with everything the workspace shows: detail, documents with text/words, annotations, project. Given
+// what prefetchBundle read ahead (`ahead`), it reads the rest in one round trip: the documents it listed are
+// fetched alongside the study's detail (read again: this read, not the prefetch, is the view) and its annotations.
+export async function loadBundle(studyId, projectId, ahead = null) {
+  const docsOf = (study) => Promise.all(study.documents.map((d) => api("GET", `/documents/${d.id}`)));
+  const [study, anns, project, early] = await Promise.all([
     api("GET", `/studies/${studyId}`),
     all(`/studies/${studyId}/annotations`),
+    ahead ? ahead.project : api("GET", `/projects/${projectId}`),
+    ahead ? docsOf(ahead.study).catch(() => null) : null,
+  ]);
+  const ids = (docs) => docs.map((d) => d.id).join(" ");
+  const docs = early && ids(early) === ids(study.documents) ? early : await docsOf(study);
+  return { study, docs, anns, project };
+}
+
+// What the next task needs read before it is opened, marked as a prefetch (the server audits it as one, not as
+// a view): the study's detail (its documents and first frame) and the project.
+export async function prefetchBundle(studyId, projectId) {
+  const [study, project] = await Promise.all([
+    api("GET", `/studies/${studyId}?prefetch=1`),
     api("GET", `/projects/${projectId}`),
   ]);
-  const docs = await Promise.all(study.documents.map((d) => api("GET", `/documents/${d.id}`)));
-  return { study, docs, anns, project };
+  return { study, project };
 }
 
 export function frameUrl(instanceId, frame, win) {

@@ -2,17 +2,17 @@
 
 // [keys shown, description, test(event) → bool, action(ws, event)]
 export const SHORTCUTS = [
-  ["N or Enter", "Add a span from the selected text (label from the New span list)", (e) => e.key === "n" || e.key === "Enter", (ws) => ws.addSpan()],
+  ["N or Enter", "Add a span from the selected text (label from the New span list)", (e) => e.key === "n" || e.key === "Enter", (ws) => ws.edit.addSpan()],
   ["1–9", "With text selected: add a span with that label; else set the selection's label", (e) => /^Digit[1-9]$/.test(e.code) && !e.shiftKey,
-    (ws, e) => { const i = Number(e.code.slice(5)) - 1; if (!ws.addSpan(ws.labels.spans[i])) ws.setLabel(i); }],
-  ["E", "Edit: the selected span takes the selected text's extent", (e) => e.key === "e", (ws) => ws.reextent()],
-  ["A", "Accept the selected span or region", (e) => e.key === "a", (ws) => ws.setStatus("accepted")],
-  ["R", "Reject the selected span or region", (e) => e.key === "r", (ws) => ws.setStatus("rejected")],
-  ["X", "Toggle negated / present", (e) => e.key === "x", (ws) => ws.toggleNegated()],
-  ["Shift+1–9", "Choose concept candidate 1–9", (e) => /^Digit[1-9]$/.test(e.code) && e.shiftKey, (ws, e) => ws.chooseConcept(Number(e.code.slice(5)) - 1)],
-  ["J / K", "Next / previous span", (e) => e.key === "j" || e.key === "k", (ws, e) => ws.stepSpan(e.key === "j" ? 1 : -1)],
-  ["L", "Link the selected span and region", (e) => e.key === "l", (ws) => ws.link()],
-  ["Delete", "Delete the selected annotation (its links go with it)", (e) => e.key === "Delete" || (e.key === "Backspace" && !e.target.closest?.("#canvas")), (ws) => ws.deleteActive()],
+    (ws, e) => { const i = Number(e.code.slice(5)) - 1; if (!ws.edit.addSpan(ws.labels.spans[i])) ws.edit.setLabel(i); }],
+  ["E", "Edit: the selected span takes the selected text's extent", (e) => e.key === "e", (ws) => ws.edit.reextent()],
+  ["A", "Accept the selected span or region", (e) => e.key === "a", (ws) => ws.edit.setStatus("accepted")],
+  ["R", "Reject the selected span or region", (e) => e.key === "r", (ws) => ws.edit.setStatus("rejected")],
+  ["X", "Toggle negated / present", (e) => e.key === "x", (ws) => ws.edit.toggleNegated()],
+  ["Shift+1–9", "Choose concept candidate 1–9", (e) => /^Digit[1-9]$/.test(e.code) && e.shiftKey, (ws, e) => ws.edit.chooseConcept(Number(e.code.slice(5)) - 1)],
+  ["J / K", "Next / previous span", (e) => e.key === "j" || e.key === "k", (ws, e) => ws.edit.stepSpan(e.key === "j" ? 1 : -1)],
+  ["L", "Link the selected span and region", (e) => e.key === "l", (ws) => ws.edit.link()],
+  ["Delete", "Delete the selected annotation (its links go with it)", (e) => e.key === "Delete" || (e.key === "Backspace" && !e.target.closest?.("#canvas")), (ws) => ws.edit.deleteActive()],
   ["Ctrl+Z / Ctrl+Shift+Z", "Undo / redo", (e) => (e.ctrlKey || e.metaKey) && (e.key.toLowerCase() === "z" || e.key === "y"),
     (ws, e) => (e.shiftKey || e.key === "y" ? ws.store.redo() : ws.store.undo())],
   ["V H W", "Tools: select/move, pan, window/level", (e) => "vhw".includes(e.key) && e.key.length === 1, (ws, e) => ws.setTool({ v: "select", h: "pan", w: "wl" }[e.key])],
@@ -39,7 +39,7 @@ export const SHORTCUTS = [
   ["Escape", "Cancel drawing, clear the selection", (e) => e.key === "Escape", (ws) => {
     if (!ws.viewer.cancelDraft()) { ws.selSpan = ws.selRegion = null; ws.select(null); }
   }],
-  ["Shift+N", "Mark the task done and open the next one", (e) => e.key === "N", (ws) => ws.nextTask()],
+  ["Shift+N", "Mark the task done and open the next one", (e) => e.key === "N", (ws) => ws.tasks.next()],
   ["?", "Show these shortcuts", (e) => e.key === "?", () => document.getElementById("help").showModal()],
 ];
 
@@ -50,7 +50,7 @@ function typing(e) {
 
 export function bindKeys(ws, table) {
   document.addEventListener("keydown", (e) => {
-    if (typing(e) || e.altKey || !ws.store) return;
+    if (typing(e) || e.altKey || !ws.store || e.target.closest?.("dialog[open]")) return; // a modal keeps its keys
     if (e.key === "Enter" && ws.viewer.draft?.type === "polygon") { ws.viewer.finishPolygon(); e.preventDefault(); return; }
     if (e.key === "Enter" && e.target.closest?.("button, a, [role=tab], .link-item")) return;
     if (e.key === " " && e.target.closest?.("button, a")) return;
@@ -73,9 +73,10 @@ export function bindKeys(ws, table) {
   document.getElementById("help-btn").onclick = () => document.getElementById("help").showModal();
   document.getElementById("undo").onclick = () => ws.store.undo();
   document.getElementById("redo").onclick = () => ws.store.redo();
-  document.getElementById("next-task").onclick = () => ws.nextTask();
-  document.getElementById("link-btn").onclick = () => ws.link();
-  document.getElementById("new-span-add").onclick = () => ws.addSpan();
+  document.getElementById("next-task").onclick = () => ws.tasks.next();
+  document.getElementById("link-btn").onclick = () => ws.edit.link();
+  document.getElementById("new-span-add").onclick = () => ws.edit.addSpan();
+  document.getElementById("new-span-extent").onclick = () => ws.edit.reextent();
   document.getElementById("brush-size").oninput = (e) => { ws.viewer.brush = Number(e.target.value); };
   document.getElementById("zoom-in").onclick = () => ws.viewer.zoomBy(1.25);
   document.getElementById("zoom-out").onclick = () => ws.viewer.zoomBy(1 / 1.25);
@@ -88,6 +89,7 @@ export function bindKeys(ws, table) {
   doc.addEventListener("mouseup", () => setTimeout(() => {
     const sel = ws.text.selection();
     document.getElementById("new-span").hidden = !sel || !ws.canWrite;
+    document.getElementById("new-span-extent").hidden = ws.selSpan == null;
   }));
   doc.addEventListener("click", (e) => {
     if (ws.text.selection()) return;

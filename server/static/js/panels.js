@@ -30,6 +30,14 @@ function labelSelect(id, labels, value, onchange, disabled) {
   return sel;
 }
 
+// List items act like buttons from the keyboard too (Enter or Space), without reaching the workspace's shortcuts.
+const activate = (e) => {
+  if (e.target !== e.currentTarget || (e.key !== "Enter" && e.key !== " ")) return;
+  e.preventDefault();
+  e.stopPropagation();
+  e.currentTarget.click();
+};
+
 export class SidePanel {
   constructor(ws) { this.ws = ws; }
 
@@ -48,9 +56,9 @@ export class SidePanel {
   actions(ann) {
     const w = !this.ws.canWrite;
     return h("div", { class: "row" },
-      h("button", { type: "button", id: "btn-accept", disabled: w || ann.status === "accepted", onclick: () => this.ws.setStatus("accepted"), title: "Accept (A)" }, "Accept"),
-      h("button", { type: "button", id: "btn-reject", class: "secondary", disabled: w || ann.status === "rejected", onclick: () => this.ws.setStatus("rejected"), title: "Reject (R)" }, "Reject"),
-      h("button", { type: "button", id: "btn-delete", class: "danger", disabled: w, onclick: () => this.ws.deleteActive(), title: "Delete (Del)" }, "Delete"));
+      h("button", { type: "button", id: "btn-accept", disabled: w || ann.status === "accepted", onclick: () => this.ws.edit.setStatus("accepted"), title: "Accept (A)" }, "Accept"),
+      h("button", { type: "button", id: "btn-reject", class: "secondary", disabled: w || ann.status === "rejected", onclick: () => this.ws.edit.setStatus("rejected"), title: "Reject (R)" }, "Reject"),
+      h("button", { type: "button", id: "btn-delete", class: "danger", disabled: w, onclick: () => this.ws.edit.deleteActive(), title: "Delete (Del)" }, "Delete"));
   }
 
   meta(ann) {
@@ -68,11 +76,11 @@ export class SidePanel {
       h("label", { for: "sel-label" }, "Label (1–9)"),
       labelSelect("sel-label", ws.labels.spans, ann.label, (v) => ws.store.update(ann.id, { label: v }), !ws.canWrite),
       h("label", { for: "sel-assertion" }, "Assertion (X toggles negated)"),
-      h("select", { id: "sel-assertion", disabled: !ws.canWrite, onchange: (e) => ws.setAssertion(e.target.value) },
+      h("select", { id: "sel-assertion", disabled: !ws.canWrite, onchange: (e) => ws.edit.setAssertion(e.target.value) },
         ASSERTIONS.map((a) => h("option", { value: a, selected: a === assertion(ann) }, a))),
       h("fieldset", { class: "cands" }, h("legend", {}, "Concept (Shift+1–9)"),
         cands.length ? cands.map((c, i) => h("label", { class: "cand" },
-          h("input", { type: "radio", name: "concept", value: c.id, checked: chosen?.id === c.id, disabled: !ws.canWrite, onchange: () => ws.chooseConcept(i) }),
+          h("input", { type: "radio", name: "concept", value: c.id, checked: chosen?.id === c.id, disabled: !ws.canWrite, onchange: () => ws.edit.chooseConcept(i) }),
           h("span", { class: "cid" }, `${c.ontology ? c.ontology + ":" : ""}${c.id}`), ` ${c.name || ""} `,
           c.score != null ? h("span", { class: "muted" }, Number(c.score).toFixed(2)) : null))
           : h("p", { class: "muted small" }, "No candidates.")),
@@ -103,7 +111,7 @@ export class SidePanel {
       const region = ws.store.get(l.target_id);
       if (!span || !region) continue;
       const enter = () => ws.hoverLink(l);
-      ul.append(h("li", { class: "link-item", "data-link": l.id, tabindex: 0, onmouseenter: enter, onfocus: enter,
+      ul.append(h("li", { class: "link-item", "data-link": l.id, tabindex: 0, onmouseenter: enter, onfocus: enter, onkeydown: activate,
         onmouseleave: () => ws.hoverLink(null), onblur: () => ws.hoverLink(null),
         onclick: () => { ws.select(span.id); ws.viewer.goTo(region.instance_id, region.frame); } },
       h("span", { class: "swatch", style: `--c:${ws.colours(span.label)}` }), `“${(span.text ?? ws.docText(span)).slice(0, 40)}”`,
@@ -123,8 +131,8 @@ export class SidePanel {
       const idx = ws.viewer.instances.findIndex((i) => i.id === r.instance_id);
       ul.append(h("li", { class: `link-item${r.id === ws.active ? " current" : ""}`, tabindex: 0, "data-region": r.id,
         onclick: () => { ws.viewer.goTo(r.instance_id, r.frame); ws.select(r.id); },
-        onmouseenter: () => ws.hoverIds([r.id, ...ws.store.linksOf(r.id).map((l) => l.source_id)]),
-        onmouseleave: () => ws.hoverIds([]) },
+        onmouseenter: () => ws.hoverIds(ws.withLinked(r.id)), onfocus: () => ws.hoverIds(ws.withLinked(r.id)),
+        onmouseleave: () => ws.hoverIds([]), onblur: () => ws.hoverIds([]), onkeydown: activate },
       h("span", { class: "swatch", style: `--c:${ws.colours(r.label)}` }), `${r.label} ${r.geometry.type}`,
       h("span", { class: "muted" }, ` image ${idx + 1} · frame ${r.frame + 1}`)));
     }
@@ -137,7 +145,10 @@ export function showConflict(ws) {
   box.hidden = !c;
   if (!c) return;
   const fmt = (v) => (v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v).slice(0, 120) : String(v));
-  document.getElementById("conflict-msg").textContent = c.mine.deleted
+  document.getElementById("conflict-h").textContent = `Someone else ${c.theirs.deleted ? "deleted" : "changed"} this annotation`;
+  document.getElementById("conflict-msg").textContent = c.theirs.deleted
+    ? `Someone else deleted ${c.theirs.kind || "annotation"} #${c.id} while you were changing it. Keep mine restores it with your changes (as a new annotation, with its links); keep theirs lets it go.`
+    : c.mine.deleted
     ? `You deleted ${c.theirs.kind} #${c.id}, but ${c.theirs.source === "user:" + ws.user ? "another session" : "someone else"} changed it first (now version ${c.theirs.version}). Nothing is lost until you choose.`
     : `Your change to ${c.theirs.kind} #${c.id} was not saved because it was changed elsewhere (now version ${c.theirs.version}). Nothing is lost until you choose.`;
   const rows = document.getElementById("conflict-rows");
@@ -146,7 +157,8 @@ export function showConflict(ws) {
   const differs = ["label", "status", "start", "end", "geometry", "attributes", "concepts", "frame"]
     .filter((k) => k in c.theirs && JSON.stringify(c.theirs[k]) !== JSON.stringify(local[k]));
   const keys = c.mine.deleted ? ["label", "status"] : [...new Set([...Object.keys(c.mine), ...differs])];
-  for (const k of keys) rows.append(h("tr", {}, h("th", { scope: "row" }, k), h("td", { class: "mine" }, c.mine.deleted ? "(deleted)" : k in c.mine ? fmt(c.mine[k]) : `${fmt(c.theirs[k])} (unchanged by you)`), h("td", { class: "theirs" }, fmt(c.theirs[k]))));
-  document.getElementById("conflict-both").hidden = !!c.mine.deleted || c.theirs.kind === "link";
+  const theirs = (k) => (c.theirs.deleted ? "(deleted)" : fmt(c.theirs[k]));
+  for (const k of keys) rows.append(h("tr", {}, h("th", { scope: "row" }, k), h("td", { class: "mine" }, c.mine.deleted ? "(deleted)" : k in c.mine ? fmt(c.mine[k]) : `${fmt(c.theirs[k])} (unchanged by you)`), h("td", { class: "theirs" }, theirs(k))));
+  document.getElementById("conflict-both").hidden = !!c.mine.deleted || !!c.theirs.deleted || c.theirs.kind === "link";
   document.getElementById("conflict-mine").focus();
 }

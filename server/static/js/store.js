@@ -184,9 +184,10 @@ export class Store extends EventTarget {
         if (e.status === 409 && e.body?.current) {
           this.queue.shift();
           this.conflict(job, e.body.current);
-        } else if (e.status === 404 && job.op !== "create") {
+        } else if (e.status === 404 && job.op !== "create") { // someone else deleted it first
           this.queue.shift();
-          this.error = "An annotation you changed was deleted by someone else; your change to it was not saved.";
+          if (job.op === "update") this.conflict(job, { deleted: true, id: this.resolve(job.id), kind: this.get(job.id)?.kind });
+          else this.versions.delete(this.resolve(job.id)); // deleted on both sides: nothing to choose
         } else if (e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408) {
           this.queue.shift();
           this.error = `Not saved: ${e.message}`;
@@ -232,6 +233,7 @@ export class Store extends EventTarget {
     const c = this.conflicts.shift();
     if (!c) return;
     const { id, mine, theirs } = c;
+    if (theirs.deleted) { this.settleDeleted(id, choice !== "theirs"); return; }
     this.versions.set(id, theirs.version);
     const local = this.anns.get(id);
     if (choice === "mine") {
@@ -253,23 +255,48 @@ export class Store extends EventTarget {
     this.flush();
   }
 
+  // Someone else deleted an annotation this session changed: keep = create it again with the changes and its
+  // saved links (one undo step); else let it and its links go, as they went on the server.
+  settleDeleted(id, keep) {
+    const local = this.anns.get(id);
+    const links = local && local.kind !== "link" ? this.linksOf(id).filter((l) => typeof l.id === "number") : [];
+    for (const a of [local, ...links]) if (a) this.anns.delete(a.id);
+    this.versions.delete(id);
+    if (keep && local) {
+      const again = (a) => ({ op: "create", payload: pick(a, FIELDS), replaces: a.id });
+      this.run({ op: "group", items: [again(local), ...links.map(again)] });
+      return;
+    }
+    this.persist();
+    this.changed();
+    this.flush();
+  }
+
   // ------------------------------------------------------------------ unsaved work survives a reload
   persist() {
     try {
       if (!this.queue.length && !this.conflicts.length) { localStorage.removeItem(this.storageKey); return; }
       const versions = {};
       for (const j of this.queue) { const id = this.resolve(j.id); if (this.versions.has(id)) versions[id] = this.versions.get(id); }
-      const anns = this.queue.filter((j) => j.op === "create").map((j) => this.get(j.id)).filter(Boolean);
-      localStorage.setItem(this.storageKey, JSON.stringify({ queue: this.queue.map(({ inflight, ...j }) => j), versions, anns, tmp: this.tmp }));
+      const anns = this.queue.filter((j) => j.op === "create").map((j) => this.get(j.id));
+      for (const c of this.conflicts) if (c.theirs.deleted) anns.push(this.anns.get(c.id), ...this.linksOf(c.id)); // gone from the server
+      const conflicts = this.conflicts;
+      localStorage.setItem(this.storageKey, JSON.stringify({ queue: this.queue.map(({ inflight, ...j }) => j), versions, anns: anns.filter(Boolean), conflicts, tmp: this.tmp }));
     } catch { /* storage full or disabled: the queue still lives in memory */ }
   }
 
   restorePending() {
     let saved;
     try { saved = JSON.parse(localStorage.getItem(this.storageKey) || "null"); } catch { saved = null; }
-    if (!saved?.queue?.length) return;
+    if (!saved?.queue?.length && !saved?.conflicts?.length) return;
     this.tmp = Math.max(this.tmp, saved.tmp || 0);
     for (const a of saved.anns || []) this.anns.set(a.id, a);
+    for (const c of saved.conflicts || []) { // still waiting for the user's choice: the local side is "mine"
+      const ann = this.anns.get(c.id);
+      if (c.mine.deleted) this.anns.delete(c.id);
+      else if (ann) Object.assign(ann, c.mine, { _conflict: true });
+      this.conflicts.push(c);
+    }
     for (const [id, v] of Object.entries(saved.versions || {})) this.versions.set(Number(id), v);
     for (const j of saved.queue) {
       const ann = this.get(j.id);
@@ -277,6 +304,6 @@ export class Store extends EventTarget {
       if (j.op === "delete") this.anns.delete(this.resolve(j.id));
       this.queue.push(j);
     }
-    this.restored = saved.queue.length;
+    this.restored = this.queue.length + this.conflicts.length;
   }
 }

@@ -51,7 +51,9 @@ export class TextView {
 
   render() {
     const el = this.el;
+    const keep = this.rendered === this.doc ? this.rawSelection() : null; // a save must not drop the user's selection
     el.textContent = "";
+    this.rendered = this.doc;
     if (!this.doc) return;
     const text = this.doc.text;
     const spans = this.spans();
@@ -95,6 +97,7 @@ export class TextView {
     }
     el.append(frag);
     this.decorate();
+    if (keep) this.setSelection(...keep);
   }
 
   segsOf(id) {
@@ -139,18 +142,39 @@ export class TextView {
 
   // The current text selection as character offsets in the document (trimmed), or null.
   selection() {
-    const sel = window.getSelection();
-    if (!sel || sel.isCollapsed || !sel.rangeCount || !this.doc) return null;
-    const r = sel.getRangeAt(0);
-    if (!this.el.contains(r.commonAncestorContainer)) return null;
-    let start = this.offset(r.startContainer, r.startOffset);
-    let end = this.offset(r.endContainer, r.endOffset);
-    if (start == null || end == null) return null;
+    const raw = this.rawSelection();
+    if (!raw) return null;
+    let [start, end] = raw;
     if (start > end) [start, end] = [end, start];
     const text = this.doc.text;
     while (start < end && /\s/.test(text[start])) start++;
     while (end > start && /\s/.test(text[end - 1])) end--;
     return end > start ? { start, end, text: text.slice(start, end) } : null;
+  }
+
+  // The selection's [start, end] character offsets as selected (untrimmed), if it lies in this document.
+  rawSelection() {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount || !this.doc) return null;
+    const r = sel.getRangeAt(0);
+    if (!this.el.contains(r.commonAncestorContainer)) return null;
+    const [start, end] = [this.offset(r.startContainer, r.startOffset), this.offset(r.endContainer, r.endOffset)];
+    return start == null || end == null ? null : [start, end];
+  }
+
+  setSelection(start, end) {
+    const segs = [...this.el.querySelectorAll("[data-start]")];
+    const at = (off) => {
+      const seg = segs.filter((x) => Number(x.dataset.start) <= off).at(-1);
+      return seg?.firstChild ? [seg.firstChild, Math.min(off - Number(seg.dataset.start), seg.textContent.length)] : null;
+    };
+    const [a, b] = [at(start), at(end)];
+    if (!a || !b) return;
+    const range = document.createRange();
+    range.setStart(...a);
+    range.setEnd(...b);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
   }
 
   offset(node, off) {
