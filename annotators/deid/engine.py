@@ -70,14 +70,15 @@ def spacy_nlp_engine(nlp: Any, language: str, entity_mapping: dict[str, str] | N
 
 
 class DeidEngine:
-    """The configured analyzer: Hilum recognizers + chosen Presidio ones + spaCy NER, over one spaCy model."""
+    """The configured analyzer: Hilum recognizers + chosen Presidio ones + filtered spaCy NER, over one spaCy
+    model."""
 
     def __init__(self, config: DeidConfig) -> None:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer import predefined_recognizers as predefined
-        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         from annotators.deid.lexicon import load_lexicon, name_sense
+        from annotators.deid.ner import NerRecognizer
         from annotators.deid.recognizers import RECOGNIZERS
 
         self.config = config
@@ -100,11 +101,7 @@ class DeidEngine:
         for name in config.presidio_recognizers:
             registry.add_recognizer(getattr(predefined, name)(supported_language=config.language))
         if mapping:
-            registry.add_recognizer(
-                SpacyRecognizer(
-                    supported_language=config.language, supported_entities=sorted(set(mapping.values()))
-                )
-            )
+            registry.add_recognizer(NerRecognizer(lexicon, sorted(set(mapping.values())), config.language))
         self.lexicon = lexicon
         self.analyzer = AnalyzerEngine(
             registry=registry,
@@ -119,7 +116,7 @@ class DeidEngine:
 
         results = self.analyzer.analyze(text=text, language=self.config.language)
         spans = []
-        for res in filter_results(text, results, self.lexicon):
+        for res in filter_results(text, results):
             meta = res.recognition_metadata or {}
             name = str(meta.get("recognizer_name", "presidio"))
             source = f"{name}@{VERSION if name.startswith('hilum_') else _presidio_version()}"

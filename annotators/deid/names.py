@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from annotators.deid.base import HilumRecognizer, Hit
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
 TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "mister", "np", "md", "dear"})
 # Words after which the preceding name-like tokens are names (`NP JEN AWARE`, `mary souza aware`).
 TRAILERS = frozenset({"aware", "notified", "paged", "informed"})
@@ -39,7 +39,7 @@ _NOT_NAMES = frozenset(
 _NOT_NAME_ENDING = re.compile(r"(?:ed|ing|tion|sion|ment|ness|ity|ly|'d)\Z", re.I)
 _SEP = re.compile(r"\A[\s,.:;()\-/]*\Z")
 _SENTENCE_START = re.compile(r"(?:\A|[.!?:;|\n]|\s-)\s*\Z")
-_INITIAL = re.compile(r"\A[A-Za-z]\Z")
+_INITIAL = re.compile(r"\A[^\W\d_]\Z")
 
 
 def tokens(text: str) -> list[tuple[int, int, str]]:

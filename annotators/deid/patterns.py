@@ -32,7 +32,12 @@ _DATE_PATTERNS = [
     (re.compile(rf"(?<![\d/.:\-])(?:{_MONTH_NUM}/{_DAY}(?:[/\-.]{_YEAR})?)(?![/\d\-]|\.\d)"), 0.85),
     (re.compile(rf"(?<![\d/.:\-])(?:{_MONTH_NUM}-{_DAY}[\-.]{_YEAR})(?![/\d\-]|\.\d)"), 0.85),
     (re.compile(rf"(?<![\d/.:])(?:{_MONTH_NUM}/(?:[4-9]\d|(?:19|20)\d\d))(?![/\d])"), 0.7),
-    (re.compile(r"(?<![\d/.])(?:19|20)\d{2}[/\-](?:0?[1-9]|1[0-2])[/\-]" + _DAY + r"(?!\d)"), 0.9),
+    (
+        re.compile(
+            r"(?<![\d/.])(?:19|20)\d{2}[/\-](?:0?[1-9]|1[0-2])[/\-]" + _DAY + r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?!\d)"
+        ),
+        0.9,
+    ),
     (re.compile(rf"\b{_DAY}{_ORD}?[\s\-]{_MON}(?:[\s\-,]+{_YEAR})?(?![a-z])", _I), 0.85),
     (re.compile(rf"\b{_MON}[\s\-]+{_DAY}{_ORD}?(?:,?\s+{_YEAR})?\b(?!\s*{_UNITS}\b)", _I), 0.85),
     (re.compile(rf"\b{_MON},?\s+(?:of\s+)?(?:19|20|')?\d{{2}}\b(?!\s*{_UNITS}\b)", _I), 0.8),
@@ -200,6 +205,24 @@ _STRONG_SUFFIX = (
 )
 
 
+# Street words that come before the name in many languages (`Rua do Sol 12`, `Via Roma 131`).
+_STREET_FIRST = (
+    r"(?:Rua|Rue|Via|Viale|Calle|Carrer|Avenida|Piazza|Strada|Ulica|ul\.|Rruga|Camino|Paseo|Travessa|Largo|"
+    r"Avinguda|Plaza|Praça|Allee|Chemin|Boulevard)"
+)
+_WORD = r"[^\W\d_][\w'.\-]*"
+_HOUSE = r"(?:(?<![\d.,/:\-])\d{1,6}[ \t]+)"
+# A following line of an address block: a unit, a town, a region code, a postal code, a country.
+_BLOCK_LINE = re.compile(r"[ \t]*\n[ \t]*(?:[>|?]+[ \t]*)?(?P<line>[\w'’.,()\- ]{1,40}?)[ \t]*(?=\n|\Z)")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_UNIT_TAIL = re.compile(r"[ \t,]*(?:(?:Apt|Apartment|Suite|Ste|Unit)\.?[ \t]*#?[ \t]*\w+[ \t,]*)*")
+_NUMBERED_STREET = re.compile(
+    r"(?<![\d.,/:\-])\d{1,6}(?:[ \t]+\d{1,5})?[ \t]+(?P<street>[^\W\d_][\w'\-]*(?:[ \t]+[^\W\d_][\w'\-]*){0,3}?)"
+    r"[ \t]+\d{1,5}\b"
+    r"(?![.:/%]|\s*(?:mg|ml|cc|mcg|units?|%|am|pm)\b)"
+)
+
+
 class AddressRecognizer(HilumRecognizer):
     """Street addresses (`12 Oak Street, Apt 4`) and PO boxes; street suffixes come from Faker."""
 
@@ -218,11 +241,40 @@ class AddressRecognizer(HilumRecognizer):
             (re.compile(rf"{num}(?:\s+[A-Za-z][A-Za-z'\-]+){{1,3}}?\s+{_STRONG_SUFFIX}\b\.?{unit}", _I), 0.7),
             (re.compile(rf"{num}{title}{{1,3}}\s+{_STREET_ABBR.title()}\b\.?{unit}"), 0.7),
             (re.compile(r"\bp\.?\s?o\.?\s*box\s+\d+", _I), 0.8),
+            (re.compile(rf"{_HOUSE}?\b{_STREET_FIRST}\s+(?:{_WORD}\s+){{0,4}}\d{{1,5}}[A-Za-z]?\b"), 0.7),
+            (re.compile(r"\b(?:Apt|APT|Apartment|Suite|SUITE|Ste)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"), 0.6),
+            (re.compile(r"\b(?:PSC|CMR|Unit)\s+\d{3,5},\s*Box\s+\d{3,5}(?:\s+[AF]PO\s+A[AEP]\s+\d{5})?"), 0.8),
         ]
 
     def find(self, text: str) -> Iterable[Hit]:
-        """Address hits."""
-        return regex_hits(self._patterns, text)
+        """Address hits: the patterns above, and a house number, proper street words and a number
+        (`2456 Koskikatu 25`, the European order), where the street words are no English or clinical words."""
+        for start, end, score in regex_hits(self._patterns, text):
+            yield start, self._block_end(text, end), score
+        for match in _NUMBERED_STREET.finditer(text):
+            words = _WORD_RE.findall(match.group("street"))
+            long = [w for w in words if len(w) > 2]
+            if long and all(
+                w[0].isupper() and not w.isupper() and not self.lexicon.is_common(w) and not self.lexicon.is_medical(w)
+                for w in long
+            ):
+                yield match.start(), self._block_end(text, match.end()), 0.6
+
+    @staticmethod
+    def _block_end(text: str, end: int) -> int:
+        """End of the address block that a street line ending at `end` opens: up to four following short
+        lines (unit, town, region, postal code, country), when the street line ends there."""
+        rest = text[end : end + 60]
+        line_end = rest.find("\n")
+        if line_end < 0 or rest[:line_end].strip(" ,\t") and not _UNIT_TAIL.fullmatch(rest[:line_end]):
+            return end
+        end += len(rest[:line_end].rstrip(" ,\t"))
+        for _ in range(4):
+            match = _BLOCK_LINE.match(text, end)
+            if not match or not match.group("line").strip(" ,"):
+                break
+            end = match.end("line")
+        return end
 
 
 class ZipRecognizer(HilumRecognizer):

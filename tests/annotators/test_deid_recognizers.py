@@ -177,3 +177,64 @@ def test_span_provenance(engine: DeidEngine) -> None:
     (span,) = engine.analyze("Seen 7/22.")
     assert span.source.startswith("hilum_date@")
     assert span.as_dict()["label"] == "DATE"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Date: 2019-04-02 13:05:44 | Name: Orsolya Tamási", [("2019-04-02 13:05:44", "DATE")]),
+        ("Ship to 4417 Vesterbrogade 61 tomorrow.", [("4417 Vesterbrogade 61", "ADDRESS")]),
+        ("She lives at 812 Rua das Flores 77, near the park.", [("812 Rua das Flores 77", "ADDRESS")]),
+        ("Reach him at PSC 4410, Box 7781\nAPO AE 09123", [("PSC 4410, Box 7781\nAPO AE 09123", "ADDRESS")]),
+        (
+            "Invoice to:\n  9021 Kettuvaarankatu 14 Suite 220\n  KUOPIO\n  FI\n  70100",
+            [("9021 Kettuvaarankatu 14 Suite 220\n  KUOPIO\n  FI\n  70100", "ADDRESS")],
+        ),
+        ("Krisztián Szöllösy wrote the score.", [("Krisztián Szöllösy", "NAME")]),
+        ("She moved to Lappeenranta last spring.", [("Lappeenranta", "LOCATION")]),
+    ],
+)
+def test_prose_identifiers(engine: DeidEngine, text: str, expected: list[tuple[str, str]]) -> None:
+    assert_found(engine, text, expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Appears anxious.denies pain, medicated with tylenol.",
+        "Abg on these settings: 80/48/7.45.34.7 this am.",
+        "ABG: 169-33-7.38-20--4. Strong cough.",
+        "HR 70 Vpaced. BP 90s, tolerating diet.",
+        "Abd soft. Carevue updated. Permacath site clean.",
+        "Resolved when in Pa. Brown soft stool in rectal bag.",
+        "Hypoactive BS. Voided X's 1 overnight.",
+    ],
+)
+def test_clinical_shorthand_is_not_phi(engine: DeidEngine, text: str) -> None:
+    assert_clean(engine, text)
+
+
+@pytest.mark.parametrize(
+    "label, phrase, expected",
+    [
+        ("NAME", "Tamsin Okonkwo", True),
+        ("NAME", "Okonkwo", True),
+        ("NAME", "Abd", False),
+        ("NAME", "Carevue", False),
+        ("NAME", "HYPOACTIVE BS", False),
+        ("NAME", "Started Dobutamine", False),
+        ("LOCATION", "Finland", True),
+        ("LOCATION", "KUOPIO", True),
+        ("LOCATION", "CCU", False),
+        ("LOCATION", "Permacath", False),
+        ("INSTITUTION", "Zorvatek Shipping", True),
+        ("INSTITUTION", "NSR", False),
+        ("INSTITUTION", "Afebrile", False),
+        ("INSTITUTION", "MAE FOLLOWED", False),
+        ("NAME", "Micu A \nPt", False),
+    ],
+)
+def test_ner_plausibility(engine: DeidEngine, label: str, phrase: str, expected: bool) -> None:
+    from annotators.deid.ner import plausible
+
+    assert plausible(label, phrase, engine.lexicon) is expected
