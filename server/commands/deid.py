@@ -2,6 +2,7 @@
 
     hilum deid text --input IN.jsonl --output OUT.jsonl [--redact [--mode tag|surrogate]]
     hilum deid dicom IN_DIR OUT_DIR [--profile basic] [--option retain-longitudinal-modified-dates ...] [--report R]
+                     [--pixels ocr|all-text|flag]
 
 Input lines are `{"id", "text"}` (optionally `"patient"` for surrogate consistency); output lines are
 `{"id", "spans": [{"start", "end", "label", "score"}]}` or, with `--redact`, `{"id", "text", "spans"}`.
@@ -57,7 +58,7 @@ def _analyze_long(text: str, analyze: Any, merge: Any) -> list[Any]:
 
 @click.group(name="deid")
 def command() -> None:
-    """De-identify clinical text (DICOM and audio come later)."""
+    """De-identify clinical text and DICOM (headers and burned-in pixel text)."""
 
 
 @command.command("text")
@@ -127,13 +128,22 @@ _DICOM_OPTIONS = (
     "--secret", envvar="HILUM_DEID_SECRET", default="", help="UID/date key (env HILUM_DEID_SECRET)"
 )
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="JSONL: what changed per file")
+@click.option("--pixels", type=click.Choice(["ocr", "all-text", "flag"]), default=None,
+              help="burned-in text on flagged images: black out PHI words (ocr), every word (all-text) or only "
+                   "flag for review; default ocr when tesseract is installed, else flag with a warning")  # fmt: skip
 def dicom_command(
-    in_dir: str, out_dir: str, profile: str, options: tuple[str, ...], secret: str, report_path: str | None
+    in_dir: str,
+    out_dir: str,
+    profile: str,
+    options: tuple[str, ...],
+    secret: str,
+    report_path: str | None,
+    pixels: str | None,
 ) -> None:
     """De-identify every DICOM file under IN_DIR into OUT_DIR (same relative paths; originals untouched)."""
     from pathlib import Path
 
-    from annotators.deid.dicom import UnknownOptionError, deidentify_bytes, normalize_options
+    from annotators.deid.dicom import UnknownOptionError, deidentify_bytes, normalize_options, tesseract_version
     from annotators.dicom import DicomDirError, DicomError, NotDicomError
 
     if not secret:
@@ -142,16 +152,24 @@ def dicom_command(
         normalize_options(options)
     except UnknownOptionError as exc:
         raise click.UsageError(str(exc)) from None
+    pixel_warning = None
+    if tesseract_version() is None:
+        if pixels in ("ocr", "all-text"):
+            raise click.UsageError(f"--pixels {pixels} needs the tesseract program (apt-get install tesseract-ocr)")
+        if pixels is None:
+            pixel_warning = "tesseract is not installed: burned-in text is only flagged for review, NOT removed"
+            click.echo(f"WARNING: {pixel_warning} (apt-get install tesseract-ocr, or pass --pixels flag)", err=True)
+    policy = pixels or ("flag" if pixel_warning else "ocr")
     src, dst = Path(in_dir).resolve(), Path(out_dir).resolve()
     if dst == src or src in dst.parents:
         raise click.UsageError("OUT_DIR must not be IN_DIR or inside it")
-    counts = {"written": 0, "skipped": 0, "failed": 0, "review": 0}
+    counts = {"written": 0, "skipped": 0, "failed": 0, "review": 0, "read": 0, "boxes": 0, "redacted": 0}
     records: list[dict[str, Any]] = []
     for path in sorted(p for p in src.rglob("*") if p.is_file()):
         rel = path.relative_to(src)
         record: dict[str, Any] = {"file": str(rel)}
         try:
-            blob, report = deidentify_bytes(path.read_bytes(), secret=secret, options=options)
+            blob, report = deidentify_bytes(path.read_bytes(), secret=secret, options=options, pixels=policy)
             target = dst / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(blob)
@@ -176,6 +194,15 @@ def dicom_command(
             counts["review"] += report.needs_pixel_review
             record.update(status="written", actions=report.counts(), needs_pixel_review=report.needs_pixel_review,
                           burned_in_annotation=report.burned_in_annotation)  # fmt: skip
+            if report.pixel_policy:
+                record["pixels"] = report.pixels()
+                counts["read"] += report.pixel_warning is None
+                counts["boxes"] += len(report.pixel_boxes)
+                counts["redacted"] += sum(box.redacted for box in report.pixel_boxes)
+            if report.pixel_warning:
+                click.echo(f"WARNING {rel}: {report.pixel_warning}", err=True)
+            elif pixel_warning and report.needs_pixel_review:
+                record["pixels"] = {"policy": "flag", "warning": pixel_warning}
         records.append(record)
     if report_path:
         with open(report_path, "w", encoding="utf-8") as out:
@@ -185,5 +212,10 @@ def dicom_command(
         f"{counts['review']} need pixel review (burned-in annotation) [profile {profile}]",
         err=True,
     )
+    if policy != "flag":
+        click.echo(f"pixels ({policy}): {counts['read']} image(s) read by OCR, {counts['boxes']} text box(es) found, "
+                   f"{counts['redacted']} blacked out", err=True)  # fmt: skip
+    elif pixel_warning and counts["review"]:
+        click.echo(f"WARNING: {counts['review']} image(s) may carry burned-in PHI that was NOT removed", err=True)
     if counts["failed"]:
         raise SystemExit(1)

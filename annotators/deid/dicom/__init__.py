@@ -6,6 +6,7 @@ E.3.4-1 (content items for Clean Structured Content) are data files in this pack
 (MIT); their headers record the source and edition. Originals are never modified.
 
     out, report = deidentify_dataset(ds, secret=SECRET, options=["retain-longitudinal-modified-dates"])
+    out, report = deidentify_dataset(ds, secret=SECRET, pixels="ocr")  # also black out burned-in PHI
     blob, report = deidentify_bytes(data, secret=SECRET)      # parse, de-identify, write in the same syntax
     report.changes      # [TagChange(path, name, action, rule)], never a value
     report.needs_pixel_review  # BurnedInAnnotation YES, or absent on a modality that burns text in
@@ -22,7 +23,14 @@ Retain Safe Private is chosen and (creator, group, element) is in ``safe_private
 Content Sequence: dummy text, names, dates and UIDs under the Basic Profile; with Clean Structured Content,
 Table E.3.4-1 per item (X drops the item) and free text through the text engine. The output carries Patient
 Identity Removed = YES, De-identification Method, its Code Sequence (CID 7050: 113100 and one code per
-Option) and Longitudinal Temporal Information Modified. Pixel data is not touched.
+Option) and Longitudinal Temporal Information Modified.
+
+Burned-in text (``pixels=``): ``flag`` (the default) only flags instances for review; ``ocr`` reads the flagged
+frames with tesseract and blacks out the words that are PHI (header identifiers, the text engine's findings,
+dates and long numbers, non-technical words in the top banner); ``all-text`` blacks out every word. Boxes are
+recorded in ``report.pixel_boxes`` (`PixelBox`: frame, x, y, width, height, label, reason, length, never the
+text; ``box.geometry()`` is the server's region geometry), with the Clean Pixel Data code (113101) in the
+method sequence. See `annotators.deid.dicom.pixels` and `annotators.deid.dicom.burnin`.
 
 Options (``-`` or ``_``): retain-safe-private, retain-uids, retain-device-identity, retain-institution-identity,
 retain-patient-characteristics, retain-longitudinal-full-dates, retain-longitudinal-modified-dates,
@@ -30,7 +38,10 @@ clean-descriptors, clean-structured-content, clean-graphics. Errors: `UnknownOpt
 the DICOM engine's `NotDicomError`, `MalformedDicomError` and `DicomDirError` (a DICOMDIR is not rewritten).
 """
 
+from annotators.deid.dicom.burnin import MODES as PIXEL_MODES
+from annotators.deid.dicom.burnin import PixelBox, PixelPolicy, UnknownPixelPolicyError
 from annotators.deid.dicom.engine import Report, TagChange, deidentify_bytes, deidentify_dataset
+from annotators.deid.dicom.ocr import OcrUnavailableError, tesseract_version
 from annotators.deid.dicom.table import (
     CID_7050,
     OPTIONS,
@@ -46,7 +57,8 @@ from annotators.deid.dicom.table import (
 from annotators.deid.dicom.values import remap_uid
 
 __all__ = [
-    "CID_7050", "OPTIONS", "ContentRule", "Report", "Rule", "TagChange", "UnknownOptionError", "content_rules",
+    "CID_7050", "OPTIONS", "PIXEL_MODES", "ContentRule", "OcrUnavailableError", "PixelBox", "PixelPolicy",
+    "Report", "Rule", "TagChange", "UnknownOptionError", "UnknownPixelPolicyError", "content_rules",
     "deidentify_bytes", "deidentify_dataset", "lookup", "lookup_content", "normalize_options", "remap_uid",
-    "rules",
+    "rules", "tesseract_version",
 ]  # fmt: skip

@@ -18,6 +18,9 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
 from annotators.deid.dicom import values
+from annotators.deid.dicom.burnin import PixelPolicy
+from annotators.deid.dicom.ocr import OcrUnavailableError, tesseract_version
+from annotators.deid.dicom.pixels import clean_pixels
 from annotators.deid.dicom.report import Report, TagChange, burned_in, write_method
 from annotators.deid.dicom.table import Rule, lookup, lookup_content, normalize_options, source_line
 from annotators.dicom.errors import DicomDirError, MalformedDicomError
@@ -249,18 +252,25 @@ def deidentify_dataset(
     patient_key: str | None = None,
     options: Iterable[str] = (),
     safe_private: Iterable[tuple[str, int, int]] = (),
+    pixels: str | PixelPolicy = "flag",
 ) -> tuple[Dataset, Report]:
     """A de-identified copy of ``ds`` (which is never modified) and the `Report` of what changed.
 
     ``secret`` keys UID remapping, ID pseudonyms and date offsets (required, the project's secret);
     ``patient_key`` picks the date offset (default: the original Patient ID, else the Study Instance UID);
     ``options`` are Table E.1-1 Option names (``retain-uids``, ``clean-descriptors``…); ``safe_private`` lists
-    (private creator, group, element low byte) kept under ``retain-safe-private``.
-    Raises `UnknownOptionError` for a bad option, `DicomDirError` for a DICOMDIR, ValueError without a secret.
+    (private creator, group, element low byte) kept under ``retain-safe-private``; ``pixels`` is the burned-in
+    text policy (``flag``: only flag for review; ``ocr``: black out PHI words; ``all-text``: black out every
+    word; or a `PixelPolicy`), applied to instances the report flags (see `annotators.deid.dicom.pixels`).
+    Raises `UnknownOptionError` for a bad option, `UnknownPixelPolicyError` for a bad policy, `DicomDirError`
+    for a DICOMDIR, ValueError without a secret; `OcrUnavailableError` when OCR is asked for without tesseract.
     """
     if not secret:
         raise ValueError("DICOM de-identification needs a secret")
     chosen = normalize_options(options)
+    policy = pixels if isinstance(pixels, PixelPolicy) else PixelPolicy(mode=pixels)
+    if policy.mode != "flag" and tesseract_version() is None:
+        raise OcrUnavailableError("Pixel policy needs the tesseract program (Debian package tesseract-ocr).")
     if is_dicomdir(ds):
         raise DicomDirError("A DICOMDIR is an index of other files: rebuild it from the de-identified files.")
     report = Report(profile=f"{source_line()} Basic Profile", options=tuple(sorted(chosen)))
@@ -276,7 +286,8 @@ def deidentify_dataset(
             _process(meta, ctx, "")
             if out.get("SOPInstanceUID"):  # some sources disagree with themselves; the output does not
                 meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
-        write_method(out, report, chosen)
+        cleaned = clean_pixels(out, ds, report, policy)
+        write_method(out, report, chosen, clean_pixels=cleaned)
     report.warnings = len(caught)
     return out, report
 
@@ -288,9 +299,11 @@ def deidentify_bytes(
     patient_key: str | None = None,
     options: Iterable[str] = (),
     safe_private: Iterable[tuple[str, int, int]] = (),
+    pixels: str | PixelPolicy = "flag",
 ) -> tuple[bytes, Report]:
     """Parse ``blob`` (raising the DICOM engine's `NotDicomError` / `MalformedDicomError`), de-identify it
-    with `deidentify_dataset` and write it back in its own transfer syntax."""
+    with `deidentify_dataset` and write it back in its own transfer syntax (Explicit VR Little Endian when
+    burned-in text was removed from compressed or big-endian pixel data)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = read_dataset(blob)
@@ -300,7 +313,7 @@ def deidentify_bytes(
         except Exception as exc:
             raise MalformedDicomError("The DICOM file could not be parsed (truncated?).") from exc
     out, report = deidentify_dataset(ds, secret=secret, patient_key=patient_key, options=options,
-                                     safe_private=safe_private)  # fmt: skip
+                                     safe_private=safe_private, pixels=pixels)  # fmt: skip
     buffer = io.BytesIO()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
