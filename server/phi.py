@@ -1,12 +1,14 @@
 """PHI findings for the privacy review: detection (a job), decisions, missed PHI, review sampling, and the
 recall estimate that goes into every de-identification report.
 
-Findings are span annotations with `category=phi`: the engine proposes them (`source=<recognizer>@<version>`),
-privacy officers accept, reject or correct them, and add what the engine missed. Export applies the findings
-that are not rejected; nothing is redacted in the stored text."""
+Findings are annotations with `category=phi`: spans in documents, and box regions on DICOM frames for text burned
+into the pixels (read with tesseract on the instances whose header flags burned-in text). The engines propose them
+(`source=<recognizer>@<version>`, `tesseract@<version>`), privacy officers accept, reject or correct them, and add
+what the engines missed. Export applies the findings that are not rejected; nothing is redacted in stored data."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from typing import Any
@@ -23,6 +25,9 @@ from server.models import (
     AnnotationStatus,
     AuditEvent,
     Document,
+    Instance,
+    Project,
+    Series,
     Study,
 )
 
@@ -48,15 +53,7 @@ def detect_documents(s: Session, documents: list[Document], actor: str) -> dict[
                 )
             ).scalars()
         }
-        gone = s.execute(
-            delete(Annotation).where(
-                Annotation.document_id == doc.id,
-                Annotation.category == PHI,
-                Annotation.status == AnnotationStatus.PROPOSED,
-                ~Annotation.source.startswith("user:"),
-            )
-        )
-        counts["replaced"] += gone.rowcount
+        counts["replaced"] += _replace_proposals(s, Annotation.document_id == doc.id)
         for span in deid.analyze(doc.text):
             if (span.start, span.end) in reviewed:
                 continue
@@ -91,14 +88,105 @@ def detect_documents(s: Session, documents: list[Document], actor: str) -> dict[
     return counts
 
 
+def _replace_proposals(s: Session, *where: Any) -> int:
+    """Delete the unreviewed machine proposals matching `where`; decisions and people's findings stay."""
+    gone = s.execute(
+        delete(Annotation).where(
+            *where,
+            Annotation.category == PHI,
+            Annotation.status == AnnotationStatus.PROPOSED,
+            ~Annotation.source.startswith("user:"),
+        )
+    )
+    return int(gone.rowcount)
+
+
+def detect_pixels(s: Session, study: Study, actor: str) -> dict[str, int]:
+    """Read burned-in text on the study's DICOM instances whose header flags it (BurnedInAnnotation YES, or
+    absent on a modality that burns text in) and store each PHI word's box as a proposed region finding.
+    Without tesseract the flagged instances are counted as needing review, never skipped silently."""
+    from annotators import dicom
+    from annotators.deid.dicom import deidentify_dataset, tesseract_version
+    from server.storage import blobs
+
+    counts = {"instances_flagged": 0, "instances_read": 0, "pixel_findings": 0, "pixel_review_needed": 0}
+    project = s.get(Project, study.project_id)
+    assert project is not None
+    policy = "ocr" if tesseract_version() else "flag"
+    instances = s.execute(
+        select(Instance)
+        .join(Series, Series.id == Instance.series_id)
+        .where(Series.study_id == study.id, Instance.media_type == "application/dicom")
+        .order_by(Instance.id)
+    ).scalars()
+    for inst in instances:
+        try:
+            ds = dicom.read_dataset(blobs().read(inst.blob_sha256))
+            _out, report = deidentify_dataset(ds, secret=project.secret, pixels=policy)
+        except dicom.DicomError:
+            continue  # not an image the engines can rewrite (a DICOMDIR, an SR): nothing burned in to read
+        if report.pixel_policy is None and not report.needs_pixel_review:
+            continue  # the header does not flag burned-in text
+        counts["instances_flagged"] += 1
+        counts["pixel_review_needed"] += int(report.needs_pixel_review)
+        if report.pixel_policy is None or report.pixel_warning:
+            continue
+        counts["instances_read"] += 1
+        reviewed = {
+            (a.frame, json.dumps(a.geometry, sort_keys=True))
+            for a in s.execute(
+                select(Annotation).where(
+                    Annotation.instance_id == inst.id,
+                    Annotation.category == PHI,
+                    Annotation.status != AnnotationStatus.PROPOSED,
+                )
+            ).scalars()
+        }
+        _replace_proposals(s, Annotation.instance_id == inst.id)
+        for box in report.pixel_boxes:
+            if not box.redacted or (box.frame, json.dumps(box.geometry(), sort_keys=True)) in reviewed:
+                continue
+            s.add(
+                Annotation(
+                    project_id=study.project_id,
+                    study_id=study.id,
+                    kind=AnnotationKind.REGION,
+                    category=PHI,
+                    label=box.label,
+                    status=AnnotationStatus.PROPOSED,
+                    instance_id=inst.id,
+                    frame=box.frame,
+                    geometry=box.geometry(),
+                    source=box.source,
+                    attributes={"reason": box.reason, "chars": box.chars},
+                    concepts=[],
+                )
+            )
+            counts["pixel_findings"] += 1
+    if counts["instances_flagged"]:
+        audit.record(
+            s, actor, "phi.detect_pixels", target_type="study", target_id=study.id, project_id=study.project_id,
+            policy=policy, **counts,
+        )  # fmt: skip
+    return counts
+
+
+def detect_study(s: Session, study: Study, actor: str) -> dict[str, int]:
+    """Detect PHI in every document of a study and in the burned-in text of its flagged images."""
+    docs = list(s.execute(select(Document).where(Document.study_id == study.id)).scalars())
+    return {**detect_documents(s, docs, actor), **detect_pixels(s, study, actor)}
+
+
 @job_kind("deid.study")
 def detect_study_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Detect PHI in every document of a study."""
+    """Detect PHI in every document of a study and in its burned-in pixel text."""
     from server import db
 
     with db.new_session() as s:
-        docs = list(s.execute(select(Document).where(Document.study_id == params["study_id"])).scalars())
-        counts = detect_documents(s, docs, params.get("actor", "system"))
+        study = s.get(Study, params["study_id"])
+        if study is None:
+            return {"documents": 0, "findings": 0, "replaced": 0}
+        counts = detect_study(s, study, params.get("actor", "system"))
         s.commit()
     return counts
 
@@ -200,13 +288,12 @@ def detect_project_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     """Detect PHI in every document of a project, committing per study."""
     from server import db
 
-    totals = {"documents": 0, "findings": 0, "replaced": 0}
+    totals: dict[str, int] = {"documents": 0, "findings": 0, "replaced": 0}
     with db.new_session() as s:
-        study_ids = list(s.execute(select(Study.id).where(Study.project_id == params["project_id"])).scalars())
-        for n, study_id in enumerate(study_ids, 1):
-            docs = list(s.execute(select(Document).where(Document.study_id == study_id)).scalars())
-            for key, value in detect_documents(s, docs, params.get("actor", "system")).items():
-                totals[key] += value
+        studies = list(s.execute(select(Study).where(Study.project_id == params["project_id"])).scalars())
+        for n, study in enumerate(studies, 1):
+            for key, value in detect_study(s, study, params.get("actor", "system")).items():
+                totals[key] = totals.get(key, 0) + value
             s.commit()
-            ctx.progress(n / len(study_ids), f"{n} of {len(study_ids)} studies")
+            ctx.progress(n / len(studies), f"{n} of {len(studies)} studies")
     return totals

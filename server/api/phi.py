@@ -21,7 +21,7 @@ from server.api._common import (
 )
 from server.auth import actor, authorize
 from server.errors import NotFound, Unprocessable, ValidationError
-from server.models import Annotation, AnnotationCategory, Document, Recording, Study
+from server.models import Annotation, AnnotationCategory, AnnotationKind, Document, Recording, Study
 from server.openapi import body
 from server.storage import blobs
 
@@ -52,7 +52,8 @@ def detect_project(project_id: int) -> Any:
 @bp.get("/projects/<int:project_id>/phi")
 @authorize("phi.review", project_of)
 def list_findings(project_id: int) -> Any:
-    """PHI findings; filters `label`, `status`, `source=rule|person`, `min_score`, `max_score`, `document_id`."""
+    """PHI findings; filters `label`, `status`, `source=rule|person`, `min_score`, `max_score`, `document_id`,
+    `kind=span|region` (regions: text burned into DICOM pixels), `instance_id`."""
     q = select(Annotation).where(Annotation.project_id == project_id, Annotation.category == AnnotationCategory.PHI)
     if label := request.args.get("label"):
         q = q.where(Annotation.label == label)
@@ -74,6 +75,12 @@ def list_findings(project_id: int) -> Any:
                 raise ValidationError(f"{name} must be a number", code="invalid_parameter") from exc
     if "document_id" in request.args:
         q = q.where(Annotation.document_id == int_arg("document_id", 0))
+    if "instance_id" in request.args:
+        q = q.where(Annotation.instance_id == int_arg("instance_id", 0))
+    if kind := request.args.get("kind"):
+        if kind not in ("span", "region"):
+            raise ValidationError("kind must be span or region", code="invalid_parameter")
+        q = q.where(Annotation.kind == AnnotationKind(kind))
     return paginate(q.order_by(Annotation.id), serialize.annotation)
 
 

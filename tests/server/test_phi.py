@@ -163,3 +163,46 @@ def test_dictation_audio_is_silenced_under_phi_words(client, project, admin_head
     assert np.abs(samples[int(0.5 * rate):int(1.4 * rate)]).max() == 0  # "John Smith"
     assert np.abs(samples[int(1.6 * rate):int(2.9 * rate)]).max() > 1000  # "has a nodule"
     assert np.abs(samples[: int(0.4 * rate)]).max() > 1000  # "Patient"
+
+
+# ------------------------------------------------------------------ text burned into DICOM pixels
+
+def test_burned_in_text_becomes_reviewable_region_findings(app, client, project, admin_headers):
+    """An ultrasound flagged BurnedInAnnotation YES: detection reads its pixels and stores the name and date
+    boxes as proposed PHI regions on the instance; the frequency label is not a finding; re-running keeps a
+    decision and does not duplicate proposals."""
+    from annotators.deid.dicom import tesseract_version
+    from tests.annotators.test_deid_pixels import _ultrasound
+
+    if tesseract_version() is None:
+        pytest.skip("SKIPPED: the tesseract program is not installed (apt-get install tesseract-ocr); burned-in "
+                    "text detection in the server is untested")
+    data, boxes = _ultrasound()
+    study_id = upload(client, project.id, admin_headers, ("us.dcm", data)).json["files"][0]["study_id"]
+    job = client.post(f"/api/v1/studies/{study_id}/phi/detect", headers=admin_headers)
+    result = _wait(app, job.json["job"]["id"]).result
+    assert result["instances_flagged"] == 1 and result["instances_read"] == 1 and result["pixel_findings"] >= 2
+    regions = _findings(client, project, admin_headers, kind="region")
+    assert regions and all(r["kind"] == "region" and r["source"].startswith("tesseract@") for r in regions)
+    assert all(r["status"] == "proposed" and r["frame"] == 0 for r in regions)
+
+    def covers(region, box):
+        (x0, y0), (x1, y1) = region["geometry"]["points"]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return x0 <= cx <= x1 and y0 <= cy <= y1
+
+    assert any(covers(r, boxes["name"]) for r in regions)
+    assert any(covers(r, boxes["date"]) for r in regions)
+    assert not any(covers(r, boxes["label"]) for r in regions)
+    assert _findings(client, project, admin_headers, kind="span") == []
+    first = regions[0]
+    decided = client.patch(f"/api/v1/phi/{first['id']}", headers=admin_headers,
+                           json={"status": "accepted", "version": first["version"]})
+    assert decided.status_code == 200
+    again = client.post(f"/api/v1/studies/{study_id}/phi/detect", headers=admin_headers)
+    _wait(app, again.json["job"]["id"])
+    after = _findings(client, project, admin_headers, kind="region")
+    assert len(after) == len(regions)
+    assert {r["id"]: r["status"] for r in after}[first["id"]] == "accepted"
+    bad = client.get(f"/api/v1/projects/{project.id}/phi?kind=circle", headers=admin_headers)
+    assert bad.status_code == 400 and bad.json["error"] == "invalid_parameter"
