@@ -2,7 +2,7 @@
 check (the floor of the HTTP stack), same server, same load, same run.
 
     .venv/bin/python bench/api.py [--studies 10000] [--users 20] [--clients 20] [--seconds 20] [--warmup 2] \
-        [--threads 8] [--think 0] [--solo 3] [--spans 2] [--postgres [ADMIN_URL]] [--database URL] \
+        [--threads 8] [--think 0 1] [--solo 3] [--spans 2] [--postgres [ADMIN_URL]] [--database URL] \
         [--no-sqlite]
 
 Per database: seed a project of N studies, each with a report (a document) and one annotate task, tasks
@@ -10,7 +10,9 @@ assigned round robin to `--users` annotators, `--spans` span annotations per stu
 Seeding uses bulk inserts in the app context (not the API; no audit events for the seed rows) and is not timed.
 Then the real server runs as a subprocess (`hilum serve` on a free port on 127.0.0.1, waitress with `--threads`)
 and `--clients` threads, each with its own keep-alive `http.client` connection and its user's token, cycle
-through four requests for `--seconds`, back to back (or pausing a random `--think` seconds, mean, in between):
+through four requests for `--seconds`, once per `--think` value: back to back (0, the default first phase: the
+server saturated, so latency is mostly queueing) and pausing a random 1 s on average in between (the default
+second phase: an annotator who saves about once a second; the issue does not say which it means, so both print):
 
   tasks   GET   /api/v1/projects/{id}/tasks?assignee=me&per_page=50&page=P   (a random page of their ~N/users)
   patch   PATCH /api/v1/annotations/{id}  {"label": ..., "version": <current>} (an annotation only this client
@@ -446,8 +448,10 @@ def main() -> None:
     parser.add_argument(
         "--think",
         type=float,
-        default=0.0,
-        help="mean pause in seconds between one client's requests (exponential; default 0: back to back)",
+        nargs="+",
+        default=[0.0, 1.0],
+        help="mean pause in seconds between one client's requests (exponential), one load phase per value "
+        "(default: 0 = back to back, the server saturated; then 1 = an annotator saving about once a second)",
     )
     parser.add_argument("--spans", type=int, default=2, help="span annotations seeded per study")
     parser.add_argument(
@@ -473,19 +477,23 @@ def main() -> None:
                 server.wait_ready()
                 print(
                     f"  server: hilum serve on 127.0.0.1:{server.port}, {args.threads} threads; "
-                    f"{args.clients} clients for {args.seconds:.0f}s after {args.warmup:.0f}s warm-up, "
-                    f"think time {args.think:g}s"
+                    f"{args.clients} clients for {args.seconds:.0f}s after {args.warmup:.0f}s warm-up per phase"
                 )
                 if args.solo:
                     solo = load(make_clients(server.port, data, 1), args.solo, 0.5)
-                samples = load(make_clients(server.port, data, args.clients, args.think), args.seconds, args.warmup)
+                phases = [
+                    (think, load(make_clients(server.port, data, args.clients, think), args.seconds, args.warmup))
+                    for think in args.think
+                ]
             finally:
                 server.stop()
             if args.solo:
                 print(f"  one client alone, {args.solo:.0f}s (service time without contention):")
                 report(solo, args.solo, targets=False)
-                print(f"  {args.clients} concurrent clients, {args.seconds:.0f}s:")
-            report(samples, args.seconds)
+            for think, samples in phases:
+                pace = f"mean think time {think:g}s between requests" if think else "back to back, no think time"
+                print(f"  {args.clients} concurrent clients, {pace}, {args.seconds:.0f}s:")
+                report(samples, args.seconds)
 
 
 if __name__ == "__main__":
