@@ -11,9 +11,10 @@ real app serves on a free loopback port (waitress in a thread). Measured, one cl
               the page's reads (study, annotations, project, each document, first frame PNG)
   next_warm   what it costs when the workspace prefetched the next study while the annotator worked on the
               current one (the UI's path): PATCH done + POST tasks/next + the reads that are the audited views
-              (study, annotations, each document, first frame); the prefetch (study and first frame marked
-              `?prefetch=1`, the project) ran in the background, untimed. The page sends those reads in parallel;
-              here they go one after another, so this is an upper bound
+              (study, annotations, each document) + the view report of the first frame, shown from the prefetched
+              copy (POST .../frames/0/views); the prefetch (study and first frame marked `?prefetch=1`, the
+              project) ran in the background, untimed. The page sends those reads in parallel; here they go one
+              after another, so this is an upper bound
   frame512    GET /api/v1/instances/{id}/frames/0.png?center=C&width=W with a new window each time (no cache)
   health      GET /api/v1/health
   browser     (Chromium present) in the real page: press Shift+N → next study rendered with its frame on the
@@ -137,7 +138,7 @@ class Client:
         r = self.conn.getresponse()
         data = r.read()
         assert r.status < 400, (method, path, r.status, data[:200])
-        return json.loads(data) if r.getheader("Content-Type", "").startswith("application/json") else data
+        return json.loads(data) if data and r.getheader("Content-Type", "").startswith("application/json") else data
 
 
 def open_next(c: Client, pid: int, task: dict[str, Any] | None, prefetched: bool) -> dict[str, Any] | None:
@@ -145,18 +146,23 @@ def open_next(c: Client, pid: int, task: dict[str, Any] | None, prefetched: bool
         c.call("PATCH", f"/api/v1/tasks/{task['id']}", {"status": "done", "version": task["version"]})
     nxt = c.call("POST", f"/api/v1/projects/{pid}/tasks/next")["task"]
     if nxt:
-        load_study(c, pid, nxt["study_id"], with_project=not prefetched)
+        load_study(c, pid, nxt["study_id"], prefetched=prefetched)
     return nxt
 
 
-def load_study(c: Client, pid: int, sid: int, with_project: bool = True) -> None:
+def load_study(c: Client, pid: int, sid: int, prefetched: bool = False) -> None:
+    """The reads of opening a study; `prefetched`: the project and the first frame are at hand already."""
     study = c.call("GET", f"/api/v1/studies/{sid}")
     c.call("GET", f"/api/v1/studies/{sid}/annotations?per_page=500&page=1")
-    if with_project:
+    if not prefetched:
         c.call("GET", f"/api/v1/projects/{pid}")
     for d in study["documents"]:
         c.call("GET", f"/api/v1/documents/{d['id']}")
-    c.call("GET", f"/api/v1/instances/{study['series'][0]['instances'][0]['id']}/frames/0.png")
+    frame = f"/api/v1/instances/{study['series'][0]['instances'][0]['id']}/frames/0"
+    if prefetched:
+        c.call("POST", f"{frame}/views")
+    else:
+        c.call("GET", f"{frame}.png")
 
 
 def prefetch_next(c: Client, pid: int, current: dict[str, Any]) -> None:

@@ -194,7 +194,8 @@ def next_task(project_id: int) -> Any:
 @bp.get("/studies/<int:study_id>")
 @public
 def study_page(study_id: int) -> Any:
-    """The annotation workspace for one study (optionally as a task: `?task=ID`)."""
+    """The annotation workspace for one study (optionally as a task: `?task=ID`). Not audited as a view: the
+    shell shows only ids; its reads of the study's content through the API are the audited views."""
     if (r := _login_required()) is not None:
         return r
     project_id = study_project(study_id)
@@ -206,7 +207,6 @@ def study_page(study_id: int) -> Any:
         task = db.session().get(Task, int(task_arg))
         if task is None or task.study_id != study.id:
             task = None
-    _record_view("study", study.id, project_id)
     return render_template(
         "workspace.html",
         study=study,

@@ -19,7 +19,7 @@ from server.api._common import (
     study_project,
 )
 from server.auth import actor, authorize
-from server.errors import ValidationError
+from server.errors import NotFound, ValidationError
 from server.ingest import store
 from server.models import Document, DocumentKind, Instance, Recording, Study
 from server.openapi import body
@@ -175,11 +175,23 @@ def get_instance(instance_id: int) -> Any:
 @authorize("study.read", instance_project)
 def render_frame(instance_id: int, frame: int) -> Any:
     """Render frame `frame` (0-based) as PNG; `center`&`width` or `preset` set the window, else the file's
-    (`prefetch=1`: a prefetch, audited as such, not a view)."""
+    (`prefetch=1`: a prefetch, audited as such, not a view; shown later, it is reported by `frame_viewed`)."""
     inst = get_or_404(Instance, instance_id, "instance")
     png = render_png(blobs(), inst, frame, request.args.to_dict())
     _viewed("frame", inst.id, instance_project(instance_id), prefetchable=True, frame=frame)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@bp.post("/instances/<int:instance_id>/frames/<int:frame>/views")
+@authorize("study.read", instance_project)
+def frame_viewed(instance_id: int, frame: int) -> Any:
+    """Record that the user was shown frame `frame`, read ahead earlier with `?prefetch=1`: a `view.frame`
+    event, as an unmarked read would have logged. Returns no content (204)."""
+    inst = get_or_404(Instance, instance_id, "instance")
+    if not 0 <= frame < max(inst.frame_count, 1):
+        raise NotFound(f"frame {frame} does not exist (the instance has {inst.frame_count})", code="no_such_frame")
+    _viewed("frame", inst.id, instance_project(instance_id), frame=frame)
+    return "", 204
 
 
 @bp.get("/instances/<int:instance_id>/file")

@@ -109,6 +109,7 @@ def test_tools_undo_audio_and_next_task(page: Any, live: Any) -> None:
     page.keyboard.press("Shift+N")
     page.wait_for_selector(f"#ws[data-ready='{second}']")
     page.wait_for_function("window.hilum.viewer.shown && window.hilum.viewer.shown.naturalWidth === 64")
+    page.evaluate("window.hilum.viewer.viewsSent")  # the prefetched first frame, shown: its view is reported
     assert {"view.study", "view.document", "view.frame"} <= set(_audited(live, ids, second))
     assert page.url.endswith(f"/studies/{second}?task={page.evaluate('window.hilum.taskId')}")
     assert int(page.get_attribute("#ws", "data-open-ms")) < 1000

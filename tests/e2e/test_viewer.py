@@ -61,3 +61,37 @@ def test_window_zoom_pan_and_frames(page: Any, live: Any) -> None:
     page.keyboard.press("ArrowUp")
     page.wait_for_function(f"window.hilum.viewer.frame === 2 && ({SHOWN}).includes('/frames/2.png')")
     assert "frame 3/30" in page.locator("#ov-tl").inner_text()
+
+
+def _frame_events(live: Any, instance_id: int) -> list[tuple[str, int]]:
+    import json
+
+    from server import db
+    from server.models import AuditEvent
+
+    with live.app.app_context():
+        rows = db.session().query(AuditEvent).filter_by(target_type="frame", target_id=str(instance_id))
+        return [(e.action, json.loads(e.details)["frame"]) for e in rows.order_by(AuditEvent.seq)]
+
+
+def test_frames_shown_are_views_frames_read_ahead_are_prefetches(page: Any, live: Any) -> None:
+    ids = seed_study(live, project_name="e2e frame audit", username="otto")
+    cine = add_study(live, ids, "examples_ybr_color.dcm", "US: cine loop.\n")  # 30 frames
+    instance_id = live.api("GET", f"/studies/{cine}", ids["token"])["series"][0]["instances"][0]["id"]
+    login(page, live, "otto")
+    page.goto(f"{live.url}/studies/{cine}")
+    page.wait_for_function(SHOWN)
+    assert "/frames/0.png" in page.evaluate(SHOWN)
+    page.locator("#canvas").focus()
+    for frame in (1, 2):  # scroll to frame 3, waiting for each frame to be on screen
+        page.keyboard.press("ArrowDown")
+        page.wait_for_function(f"window.hilum.viewer.frame === {frame} && ({SHOWN}).includes('/frames/{frame}.png')")
+    page.wait_for_function("window.hilum.viewer.viewsSent && [...window.hilum.viewer.cache.values()]"
+                           ".some((e) => e.frame === 3 && (e.ok || e.failed))")
+    page.evaluate("window.hilum.viewer.viewsSent")  # the last view report has landed
+    events = _frame_events(live, instance_id)
+    views = sorted(f for action, f in events if action == "view.frame")
+    prefetched = {f for action, f in events if action == "prefetch.frame"}
+    assert set(views) == {0, 1, 2} and views.count(1) == views.count(2) == 1, events
+    assert {1, 2, 3} <= prefetched and 3 not in views, events
+    assert set(action for action, _ in events) == {"view.frame", "prefetch.frame"}

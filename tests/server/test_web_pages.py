@@ -78,7 +78,8 @@ def test_pages_need_login_and_membership(client, make, project, two_studies):
 
 @pytest.mark.parametrize("asset", ["hilum.css", "js/workspace.js", "js/store.js", "js/viewer.js", "js/regions.js",
                                    "js/text.js", "js/panels.js", "js/keys.js", "js/api.js", "js/canvas.js",
-                                   "js/tools.js", "js/page.js", "js/editing.js", "js/tasks.js"])
+                                   "js/tools.js", "js/page.js", "js/editing.js", "js/tasks.js",
+                                   "js/pending.js", "js/caret.js"])
 def test_static_assets_are_served(client, asset):
     r = client.get(f"/static/{asset}")
     assert r.status_code == 200 and r.get_data()
@@ -114,3 +115,40 @@ def test_prefetching_the_next_task_is_not_a_view(app, client, make, project, stu
     # the flag is honoured only where the workspace prefetches: report text read with it is still a view
     client.get(f"/api/v1/documents/{document_id}?prefetch=1")
     assert _audit_actions(app, "document", document_id)[-1] == "view.document"
+
+
+def test_opening_the_workspace_page_is_not_a_view(app, client, make, project, study):
+    """The page is a shell that shows ids only; its read of the study through the API is the one view."""
+    _login(client, make, "opener", "annotator", project)
+    before = len(_audit_actions(app, "study", study["id"]))
+    assert client.get(f"/studies/{study['id']}").status_code == 200
+    assert _audit_actions(app, "study", study["id"])[before:] == []
+    client.get(f"/api/v1/studies/{study['id']}")
+    assert _audit_actions(app, "study", study["id"])[before:] == ["view.study"]
+
+
+def _frame_events(app, instance_id: int) -> list[tuple[str, int]]:
+    import json
+
+    from server import db
+    from server.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session().query(AuditEvent).filter_by(target_type="frame", target_id=str(instance_id))
+        return [(e.action, json.loads(e.details)["frame"]) for e in rows.order_by(AuditEvent.seq)]
+
+
+def test_a_prefetched_frame_that_is_shown_is_a_view(app, client, make, project, study):
+    """The viewer reads neighbouring frames ahead with `?prefetch=1`; when it shows one it posts a view of it
+    (no content comes back), so the log holds a view for each frame shown and only those."""
+    token = _login(client, make, "scroller", "annotator", project)
+    instance_id = study["series"][0]["instances"][0]["id"]
+    before = len(_frame_events(app, instance_id))
+    assert client.get(f"/api/v1/instances/{instance_id}/frames/0.png?prefetch=1").status_code == 200
+    assert client.post(f"/api/v1/instances/{instance_id}/frames/0/views").status_code == 403  # no CSRF token
+    r = client.post(f"/api/v1/instances/{instance_id}/frames/0/views", headers={"X-CSRF-Token": token})
+    assert r.status_code == 204 and r.data == b""
+    assert _frame_events(app, instance_id)[before:] == [("prefetch.frame", 0), ("view.frame", 0)]
+    r = client.post(f"/api/v1/instances/{instance_id}/frames/7/views", headers={"X-CSRF-Token": token})
+    assert r.status_code == 404 and r.json["error"] == "no_such_frame"
+    assert len(_frame_events(app, instance_id)) == before + 2

@@ -63,9 +63,18 @@ export async function prefetchBundle(studyId, projectId) {
   return { study, project };
 }
 
-export function frameUrl(instanceId, frame, win) {
-  let q = "";
-  if (win?.preset) q = `?preset=${encodeURIComponent(win.preset)}`;
-  else if (win && win.center != null) q = `?center=${Math.round(win.center)}&width=${Math.max(1, Math.round(win.width))}`;
-  return `/api/v1/instances/${instanceId}/frames/${frame}.png${q}`;
+// A frame's URL. `prefetch`: read ahead, not shown yet; the server audits it as `prefetch.frame`, and the viewer
+// reports the frame with frameViewed when it shows it.
+export function frameUrl(instanceId, frame, win, prefetch = false) {
+  const q = new URLSearchParams();
+  if (win?.preset) q.set("preset", win.preset);
+  else if (win && win.center != null) { q.set("center", Math.round(win.center)); q.set("width", Math.max(1, Math.round(win.width))); }
+  if (prefetch) q.set("prefetch", "1");
+  const qs = q.toString();
+  return `/api/v1/instances/${instanceId}/frames/${frame}.png${qs ? "?" + qs : ""}`;
+}
+
+// The audit's `view.frame` for a frame shown from a prefetched copy (no content comes back).
+export function frameViewed(instanceId, frame) {
+  return api("POST", `/instances/${instanceId}/frames/${frame}/views`);
 }

@@ -36,6 +36,12 @@ export class Editor {
     document.getElementById("new-span").hidden = true;
   }
 
+  offerSpan() { // the "New span" bar, while there is text selected to make one from
+    const { ws } = this;
+    document.getElementById("new-span").hidden = !ws.text.selection() || !ws.canWrite;
+    document.getElementById("new-span-extent").hidden = ws.selSpan == null;
+  }
+
   createRegion(payload) {
     const { ws } = this;
     if (!ws.canWrite) return;

@@ -1,7 +1,19 @@
-// Keyboard shortcuts (one table, shown in the help dialog) and the text pane's mouse handling.
+// Keyboard shortcuts (one table, shown in the help dialog) and the text pane's mouse handling. With the report
+// focused, the arrow keys move its word caret (caret.js); elsewhere they step through frames and images.
+
+const inReport = (e) => !!e.target.closest?.("#doc");
+const arrow = (e, ...names) => names.some((n) => e.key === `Arrow${n}`);
+// keys that act with Ctrl too: undo/redo, and the word caret's moves in the report
+const withCtrl = (e) => ["z", "Z", "y"].includes(e.key) || (inReport(e) && (arrow(e, "Left", "Right", "Up", "Down") || ["Home", "End"].includes(e.key)));
 
 // [keys shown, description, test(event) → bool, action(ws, event)]
 export const SHORTCUTS = [
+  ["← → or Ctrl+← → (report focused)", "Word caret: select the previous / next word; with Shift, extend the selection by a word",
+    (e) => inReport(e) && arrow(e, "Left", "Right"), (ws, e) => ws.caret.word(arrow(e, "Left") ? -1 : 1, e.shiftKey)],
+  ["↑ ↓ (report focused)", "Word caret: the nearest word on the line above / below; with Shift, extend the selection",
+    (e) => inReport(e) && arrow(e, "Up", "Down"), (ws, e) => ws.caret.line(arrow(e, "Up") ? -1 : 1, e.shiftKey)],
+  ["Home / End (report focused)", "Word caret: first / last word of the line (Ctrl: of the document); with Shift, extend",
+    (e) => inReport(e) && (e.key === "Home" || e.key === "End"), (ws, e) => ws.caret.edge(e.key === "Home" ? -1 : 1, e.shiftKey, e.ctrlKey || e.metaKey)],
   ["N or Enter", "Add a span from the selected text (label from the New span list)", (e) => e.key === "n" || e.key === "Enter", (ws) => ws.edit.addSpan()],
   ["1–9", "With text selected: add a span with that label; else set the selection's label", (e) => /^Digit[1-9]$/.test(e.code) && !e.shiftKey,
     (ws, e) => { const i = Number(e.code.slice(5)) - 1; if (!ws.edit.addSpan(ws.labels.spans[i])) ws.edit.setLabel(i); }],
@@ -36,8 +48,10 @@ export const SHORTCUTS = [
     const a = document.getElementById("audio");
     if (a.src) (a.paused ? a.play() : a.pause());
   }],
-  ["Escape", "Cancel drawing, clear the selection", (e) => e.key === "Escape", (ws) => {
-    if (!ws.viewer.cancelDraft()) { ws.selSpan = ws.selRegion = null; ws.select(null); }
+  ["Escape", "Cancel drawing, else clear the text selection, else the selected annotation", (e) => e.key === "Escape", (ws) => {
+    if (ws.viewer.cancelDraft()) return;
+    if (ws.text.selection()) ws.edit.clearTextSelection();
+    else { ws.selSpan = ws.selRegion = null; ws.select(null); }
   }],
   ["Shift+N", "Mark the task done and open the next one", (e) => e.key === "N", (ws) => ws.tasks.next()],
   ["?", "Show these shortcuts", (e) => e.key === "?", () => document.getElementById("help").showModal()],
@@ -54,7 +68,7 @@ export function bindKeys(ws, table) {
     if (e.key === "Enter" && ws.viewer.draft?.type === "polygon") { ws.viewer.finishPolygon(); e.preventDefault(); return; }
     if (e.key === "Enter" && e.target.closest?.("button, a, [role=tab], .link-item")) return;
     if (e.key === " " && e.target.closest?.("button, a")) return;
-    if ((e.ctrlKey || e.metaKey) && !["z", "Z", "y"].includes(e.key)) return;
+    if ((e.ctrlKey || e.metaKey) && !withCtrl(e)) return;
     const hit = table.find(([, , test]) => test(e));
     if (!hit) return;
     e.preventDefault();
@@ -86,11 +100,7 @@ export function bindKeys(ws, table) {
   }
 
   const doc = document.getElementById("doc");
-  doc.addEventListener("mouseup", () => setTimeout(() => {
-    const sel = ws.text.selection();
-    document.getElementById("new-span").hidden = !sel || !ws.canWrite;
-    document.getElementById("new-span-extent").hidden = ws.selSpan == null;
-  }));
+  doc.addEventListener("mouseup", () => setTimeout(() => ws.edit.offerSpan()));
   doc.addEventListener("click", (e) => {
     if (ws.text.selection()) return;
     const span = ws.text.spanAt(e.target);

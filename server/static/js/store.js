@@ -1,6 +1,8 @@
 // Annotations of one study: local state, a save queue (autosave, in order, retried), optimistic versions,
-// conflicts that keep both sides, and undo/redo. Every change is applied locally first and then saved.
+// conflicts that keep both sides, and undo/redo. Every change is applied locally first and then saved; what is
+// not saved yet survives a reload (pending.js).
 import { api } from "./api.js";
+import { restorePending, savePending } from "./pending.js";
 
 const FIELDS = ["kind", "label", "document_id", "start", "end", "instance_id", "frame", "geometry",
   "source_id", "target_id", "concepts", "attributes", "status"];
@@ -23,8 +25,6 @@ export class Store extends EventTarget {
     this.tmp = 0;
     this.retryMs = 0;
   }
-
-  get storageKey() { return `hilum.pending.${this.studyId}`; }
 
   load(list) {
     this.anns.clear();
@@ -272,38 +272,7 @@ export class Store extends EventTarget {
     this.flush();
   }
 
-  // ------------------------------------------------------------------ unsaved work survives a reload
-  persist() {
-    try {
-      if (!this.queue.length && !this.conflicts.length) { localStorage.removeItem(this.storageKey); return; }
-      const versions = {};
-      for (const j of this.queue) { const id = this.resolve(j.id); if (this.versions.has(id)) versions[id] = this.versions.get(id); }
-      const anns = this.queue.filter((j) => j.op === "create").map((j) => this.get(j.id));
-      for (const c of this.conflicts) if (c.theirs.deleted) anns.push(this.anns.get(c.id), ...this.linksOf(c.id)); // gone from the server
-      const conflicts = this.conflicts;
-      localStorage.setItem(this.storageKey, JSON.stringify({ queue: this.queue.map(({ inflight, ...j }) => j), versions, anns: anns.filter(Boolean), conflicts, tmp: this.tmp }));
-    } catch { /* storage full or disabled: the queue still lives in memory */ }
-  }
-
-  restorePending() {
-    let saved;
-    try { saved = JSON.parse(localStorage.getItem(this.storageKey) || "null"); } catch { saved = null; }
-    if (!saved?.queue?.length && !saved?.conflicts?.length) return;
-    this.tmp = Math.max(this.tmp, saved.tmp || 0);
-    for (const a of saved.anns || []) this.anns.set(a.id, a);
-    for (const c of saved.conflicts || []) { // still waiting for the user's choice: the local side is "mine"
-      const ann = this.anns.get(c.id);
-      if (c.mine.deleted) this.anns.delete(c.id);
-      else if (ann) Object.assign(ann, c.mine, { _conflict: true });
-      this.conflicts.push(c);
-    }
-    for (const [id, v] of Object.entries(saved.versions || {})) this.versions.set(Number(id), v);
-    for (const j of saved.queue) {
-      const ann = this.get(j.id);
-      if (j.op === "update" && ann) Object.assign(ann, j.changes);
-      if (j.op === "delete") this.anns.delete(this.resolve(j.id));
-      this.queue.push(j);
-    }
-    this.restored = this.queue.length + this.conflicts.length;
-  }
+  // unsaved work survives a reload (pending.js)
+  persist() { savePending(this); }
+  restorePending() { restorePending(this); }
 }

@@ -2,10 +2,10 @@
 // "done" move to it without a page load.
 //
 // A prefetch reads only what lets the next study open in one round trip (its detail, with `?prefetch=1`, and the
-// project) and warms the server's copy of its first frame (also `?prefetch=1`): the server audits those as
-// prefetches. The report text, the annotations and the frame the annotator sees are read when the study opens, so
-// the audit log's views are the studies that were opened.
-import { api, ApiError, frameUrl, prefetchBundle } from "./api.js";
+// project) and its first frame (also `?prefetch=1`, decoded into the viewer's cache): the server audits those as
+// prefetches. The report text and the annotations are read when the study opens, and the first frame, shown from
+// the viewer's cache, is then reported as viewed, so the audit log's views are the studies that were opened.
+import { api, ApiError, prefetchBundle } from "./api.js";
 
 export class TaskFlow {
   constructor(ws) {
@@ -35,7 +35,7 @@ export class TaskFlow {
       if (!next) return;
       const ahead = await prefetchBundle(next.study_id, ws.projectId);
       const first = ahead.study.series[0]?.instances[0];
-      if (first) await fetch(`${frameUrl(first.id, 0, null)}?prefetch=1`, { credentials: "same-origin" }).then((r) => r.blob(), () => null);
+      if (first && ws.viewer) await ws.viewer.image(first, 0, null, { prefetch: true }).ready;
       this.prefetched = { studyId: next.study_id, ...ahead };
     } catch { this.prefetched = null; }
   }

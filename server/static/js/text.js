@@ -36,10 +36,12 @@ export class TextView {
     this.selected = null;
     this.hover = new Set();
     this.playing = -1;
+    this.caret = null; // [start, end] of the word under the keyboard caret (caret.js)
   }
 
   setDocument(doc) {
     this.doc = doc;
+    this.caret = null;
     this.words = alignWords(doc.text, doc.words);
     this.render();
   }
@@ -104,11 +106,20 @@ export class TextView {
     return [...this.el.querySelectorAll("mark[data-ids]")].filter((m) => m.dataset.ids.split(" ").includes(String(id)));
   }
 
-  // selection, hover and playing-word classes without re-rendering the text
+  // selection, hover and playing-word classes, and the caret's word, without re-rendering the text
   decorate() {
     for (const m of this.el.querySelectorAll(".sel, .hl")) m.classList.remove("sel", "hl");
     if (this.selected != null) for (const m of this.segsOf(this.selected)) m.classList.add("sel");
     for (const id of this.hover) for (const m of this.segsOf(id)) m.classList.add("hl");
+    const range = this.caret && this.rangeOf(...this.caret);
+    if (globalThis.Highlight && CSS.highlights) CSS.highlights.set("hilum-caret", range ? new Highlight(range) : new Highlight());
+  }
+
+  setCaret(start, end) {
+    this.caret = [start, end];
+    this.decorate();
+    const seg = [...this.el.querySelectorAll("[data-start]")].filter((x) => Number(x.dataset.start) <= start).at(-1);
+    seg?.scrollIntoView({ block: "nearest" });
   }
 
   select(id, scroll = true) {
@@ -163,18 +174,25 @@ export class TextView {
   }
 
   setSelection(start, end) {
+    const range = this.rangeOf(start, end);
+    if (!range) return;
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  }
+
+  // A DOM range over the document's characters [start, end), or null.
+  rangeOf(start, end) {
     const segs = [...this.el.querySelectorAll("[data-start]")];
     const at = (off) => {
       const seg = segs.filter((x) => Number(x.dataset.start) <= off).at(-1);
       return seg?.firstChild ? [seg.firstChild, Math.min(off - Number(seg.dataset.start), seg.textContent.length)] : null;
     };
     const [a, b] = [at(start), at(end)];
-    if (!a || !b) return;
+    if (!a || !b) return null;
     const range = document.createRange();
     range.setStart(...a);
     range.setEnd(...b);
-    window.getSelection().removeAllRanges();
-    window.getSelection().addRange(range);
+    return range;
   }
 
   offset(node, off) {

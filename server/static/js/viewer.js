@@ -1,6 +1,6 @@
 // The image viewer: server-rendered frames on a canvas, window/level, zoom/pan, frame and slice scrolling, and the
 // regions on the shown frame. Painting lives in canvas.js, the pointer and the region tools in tools.js.
-import { frameUrl } from "./api.js";
+import { frameUrl, frameViewed } from "./api.js";
 import { paint } from "./canvas.js";
 import * as R from "./regions.js";
 import { bindPointer, cancelDraft, finishPolygon } from "./tools.js";
@@ -42,13 +42,16 @@ export class Viewer {
   get inst() { return this.instances[this.idx]; }
 
   // ------------------------------------------------------------------ frames
-  image(inst, frame, win = this.win) {
+  // A frame's image, from the cache or loaded now. Loaded to be shown, it is read plainly (the server audits the
+  // read as a view); read ahead (`prefetch`), it is marked so and audited as a prefetch, and reported as viewed
+  // if and when it is shown (see `shownNow`).
+  image(inst, frame, win = this.win, { prefetch = false } = {}) {
     const url = frameUrl(inst.id, frame, win);
     let entry = this.cache.get(url);
     if (!entry) {
       const img = new Image();
-      entry = { img };
-      img.src = url;
+      entry = { img, instanceId: inst.id, frame, prefetch };
+      img.src = frameUrl(inst.id, frame, win, prefetch);
       entry.ready = img.decode().then(() => { entry.ok = true; }, () => { entry.failed = true; });
       this.cache.set(url, entry);
       if (this.cache.size > 300) this.cache.delete(this.cache.keys().next().value);
@@ -66,15 +69,25 @@ export class Viewer {
       if (entry.ok) this.shown = entry.img;
       this.error = entry.failed ? "This frame could not be rendered." : null;
       this.draw();
+      if (entry.ok) this.shownNow(entry);
       this.prefetch();
     });
     this.draw();
   }
 
+  // A frame read ahead is on screen now: the audit's view of it, once per copy (tried again on the next showing
+  // if the report does not get through).
+  shownNow(entry) {
+    if (!entry.prefetch) return;
+    entry.prefetch = false;
+    this.viewsSent = frameViewed(entry.instanceId, entry.frame).catch(() => { entry.prefetch = true; });
+  }
+
   prefetch() {
     const inst = this.inst;
-    for (const f of [this.frame + 1, this.frame - 1]) if (f >= 0 && f < inst.frame_count) this.image(inst, f);
-    for (const i of [this.idx + 1, this.idx - 1]) if (this.instances[i]) this.image(this.instances[i], 0);
+    const ahead = { prefetch: true };
+    for (const f of [this.frame + 1, this.frame - 1]) if (f >= 0 && f < inst.frame_count) this.image(inst, f, this.win, ahead);
+    for (const i of [this.idx + 1, this.idx - 1]) if (this.instances[i]) this.image(this.instances[i], 0, this.win, ahead);
   }
 
   goTo(instanceId, frame = 0) {

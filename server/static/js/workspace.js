@@ -2,6 +2,7 @@
 // player, the save queue and the keyboard together. What the annotator does lives in editing.js, building the page
 // in page.js, moving from task to task (the next one prefetched) in tasks.js.
 import { loadBundle } from "./api.js";
+import { TextCaret } from "./caret.js";
 import { Editor } from "./editing.js";
 import { bindKeys, SHORTCUTS } from "./keys.js";
 import * as page from "./page.js";
@@ -29,6 +30,7 @@ class Workspace {
     this.colourMap = new Map();
     this.panel = new SidePanel(this);
     this.edit = new Editor(this);
+    this.caret = new TextCaret(this);
     this.tasks = new TaskFlow(this);
   }
 
@@ -39,7 +41,7 @@ class Workspace {
     this.taskId = taskId || null;
     this.setStatus_("Loading…");
     const first = ahead?.study.series[0]?.instances[0];
-    if (first && this.viewer) this.viewer.image(first, 0, null); // opening: its first frame loads alongside the reads
+    if (first && this.viewer) this.viewer.image(first, 0, null); // opening: its first frame (unless prefetched) loads alongside the reads
     let bundle;
     try {
       bundle = await loadBundle(studyId, this.projectId, ahead);
