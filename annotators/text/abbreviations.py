@@ -1,10 +1,15 @@
 """Abbreviations (`hilum_abbreviations`): those a document defines, found by scispaCy's AbbreviationDetector
-(`chronic obstructive pulmonary disease (COPD)`), and unambiguous clinical ones from
-`data/clinical_abbreviations.json` (`RUL` → right upper lobe). The text is never changed: the long forms go to
-`doc._.hilum_expansions` (start character → long form) and the linker looks concepts up by them.
+(`chronic obstructive pulmonary disease (COPD)`) and by `annotators.text.definitions` (the forms it misses:
+`phenobarbital (PB, 15 mg/kg)`, `13-cis-retinoic acid (cis-RA)`, `myotonic dystrophy (DM)`), wherever the short
+form recurs (plural or singular too); then unambiguous ones from `data/clinical_abbreviations.json` (`RUL` → right
+upper lobe) and `data/pharmacology_abbreviations.json` (`DMSO`, `5-HT`, element symbols and simple formulas).
+A document's own definition always wins over the tables. The text is never changed: the long forms go to
+`doc._.hilum_expansions` (start character of a token → long form; the further tokens of a short form of several
+tokens map to "") and the linker looks concepts up by them.
 """
 
 import json
+import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +17,16 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from annotators.text.definitions import find_definitions, occurrences, variants
 from annotators.text.errors import PipelineConfigError
 from annotators.text.extensions import register
 
 ABBREVIATIONS_FILE = Path(__file__).parent / "data" / "clinical_abbreviations.json"
+PHARMACOLOGY_FILE = Path(__file__).parent / "data" / "pharmacology_abbreviations.json"
+NUMBERED = {"type", "types", "grade", "stage", "class", "phase", "factor", "group", "level", "cranial"}
+ROMAN = re.compile(r"[IVX]+[a-dA-D]?")
+ELEMENT = re.compile(r"[A-Z][a-z]?")
+ION = re.compile(r"([A-Z][a-z]?)(?:\(\d?[+-]?|\d?[+-]|\d)$")
 
 
 @lru_cache(maxsize=4)
@@ -38,9 +49,10 @@ class AbbreviationAnnotator:
         from scispacy.abbreviation import AbbreviationDetector
 
         self.detector = AbbreviationDetector(nlp) if detect_defined else None
-        table = clinical_expansions()
+        table = _tables()
         self.exact = {k: v for k, v in table.items() if " " not in k}
         self.upper = {k.upper(): v for k, v in self.exact.items() if len(k) >= 3 and k.upper() == k}
+        self.elements = {k: v for k, v in self.exact.items() if ELEMENT.fullmatch(k)}
 
     def __call__(self, doc: Doc) -> Doc:
         """Set `doc._.hilum_expansions` (and scispaCy's `doc._.abbreviations`)."""
@@ -49,18 +61,42 @@ class AbbreviationAnnotator:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", r"\[W036\]", UserWarning)  # its optional global matcher
                 self.detector(doc)
-            for short in doc._.abbreviations:
-                long_form = short._.long_form
-                if isinstance(long_form, Span):
-                    expansions[short.start_char] = long_form.text
+            defined = {
+                short.text: short._.long_form.text
+                for short in doc._.abbreviations
+                if isinstance(short._.long_form, Span)
+            }
+            defined.update(find_definitions(doc, set(defined)))
+            for short, long_form in defined.items():
+                for form in variants(short):
+                    for first, end in occurrences(doc, form):
+                        if doc[first].idx not in expansions:
+                            expansions[doc[first].idx] = long_form
+                            expansions.update((token.idx, "") for token in doc[first + 1 : end])
         for token in doc:
             if token.idx in expansions or token.is_space or token.is_punct:
                 continue
+            if token.i > 0 and doc[token.i - 1].lower_ in NUMBERED and ROMAN.fullmatch(token.text):
+                continue  # type IV, grade II: a numeral, not the abbreviation IV
             found = self.exact.get(token.text) or (self.upper.get(token.text) if token.is_upper else None)
+            if not found and (ion := ION.match(token.text)):  # Na+, Ca2, K(+, Mg(2 (the tokenizer splits ions)
+                found = self.elements.get(ion.group(1))
             if found:
                 expansions[token.idx] = found
         doc._.hilum_expansions = expansions
         return doc
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, str]:
+    """The pharmacology table overlaid with the clinical one (the clinical sense wins)."""
+    return {**clinical_expansions(PHARMACOLOGY_FILE), **clinical_expansions()}
+
+
+def listed(text: str) -> str | None:
+    """The long form the clinical or pharmacology table gives `text` as a whole, or None."""
+    table = _tables()
+    return table.get(text) or (table.get(text.upper()) if text.isupper() and len(text) >= 3 else None)
 
 
 def expand(span: Span) -> str | None:

@@ -3,9 +3,10 @@ adds them to the ontology's own names.
 
 MeSH descriptor names alone miss most of the ways papers and reports name a concept (`breast cancer` for
 Breast Neoplasms). `hilum train aliases` collects the mention strings of training corpora (PubTator: BC5CDR,
-NCBI-disease) by their gold id into `data/<ontology>_aliases.json`; the linker's `aliases` setting names that
-file, and `load_generator` builds (once, cached beside the ontology's own build, keyed by both sources) a knowledge
-base of the ontology's concepts plus those aliases — ids the ontology lacks (MeSH supplementary concepts, OMIM)
+NCBI-disease) by their gold id into `data/<ontology>_aliases.json`, with the labels each id was given (CHEMICAL,
+FINDING: a prior the linker ranks by); the linker's `aliases` setting names that file, and `load_generator`
+builds (once, cached beside the ontology's own build, keyed by both sources) a knowledge base of the ontology's
+concepts plus those aliases — ids the ontology lacks (MeSH supplementary concepts, OMIM)
 become concepts named by their mentions. Only training splits feed it: development sets measure it.
 """
 
@@ -15,7 +16,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,22 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 def collect(paths: Sequence[Path], ontology: str = "mesh") -> dict[str, Any]:
-    """The aliases document of the mentions in `paths` that name exactly one id."""
+    """The aliases document of the mentions in `paths` that name exactly one id, with the labels (and how
+    often) each id was given in them: the linker's prior on which concepts a CHEMICAL or a FINDING names."""
     aliases: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
     for path in paths:
         for doc in read_pubtator(path):
             for mention in doc.mentions:
                 if len(mention.ids) == 1 and mention.text.strip():
                     aliases[mention.ids[0]].add(" ".join(mention.text.split()))
+                for concept_id in mention.ids:
+                    labels[concept_id][mention.label] += 1
     return {
         "ontology": ontology,
         "sources": [path.name for path in paths],
         "aliases": {concept_id: sorted(names) for concept_id, names in sorted(aliases.items())},
+        "labels": {concept_id: dict(sorted(counts.items())) for concept_id, counts in sorted(labels.items())},
     }
 
 
@@ -50,6 +56,20 @@ def read_aliases(path: Path) -> dict[str, list[str]]:
         raise PipelineConfigError(f"cannot read the aliases file {path}: {exc}") from exc
     if not isinstance(table, dict) or not all(isinstance(v, list) for v in table.values()):
         raise PipelineConfigError(f"{path}: 'aliases' must map concept ids to lists of strings")
+    return table
+
+
+def read_labels(path: Path) -> dict[str, dict[str, int]]:
+    """The `labels` table of an aliases file (concept id → label → mentions); empty when the file has none."""
+    path = path if path.is_absolute() else DATA_DIR / path
+    try:
+        table = json.loads(path.read_text(encoding="utf-8")).get("labels", {})
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PipelineConfigError(f"cannot read the aliases file {path}: {exc}") from exc
+    if not isinstance(table, dict) or not all(
+        isinstance(v, dict) and all(isinstance(n, int) for n in v.values()) for v in table.values()
+    ):
+        raise PipelineConfigError(f"{path}: 'labels' must map concept ids to label counts")
     return table
 
 

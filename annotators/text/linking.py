@@ -15,8 +15,15 @@ first with score 1.0. Concepts of a typed ontology (the radiology lexicon) are o
 own type: a FINDING gets findings, never a modifier, an anatomy or a statement of normality (`normal chest`,
 which only an exact lexicon match gives). Candidates of all ontologies are merged best first (on a tie, a concept
 whose training alias the mention is exactly comes first: the corpus's own convention) and cut to `top_k`.
+A mention is also looked up in American spelling (`anaemia` → anemia, `annotators.text.spelling`) and, for MeSH
+only, in MeSH's own phrasing (`renal failure` → kidney failure, `lung cancer` → lung neoplasms,
+`annotators.text.phrasing`; scores weighted by `PHRASING_WEIGHT`). An entity that no lexicon entry matched is
+ranked with a prior learnt from the training split with the aliases: a concept whose training mentions had the
+entity's label gains `LABEL_WEIGHT` (plus a little per mention), one whose mentions had only other labels loses it;
+the scores reported stay the similarities.
 """
 
+import math
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -25,11 +32,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from annotators.text import aliases as extra_aliases
-from annotators.text.abbreviations import expand
+from annotators.text.abbreviations import expand, listed
 from annotators.text.errors import PipelineConfigError
 from annotators.text.extensions import ConceptCandidate, register
+from annotators.text.phrasing import mesh_phrasing
+from annotators.text.spelling import americanize
 
 CACHE_SIZE = 200_000  # mention strings remembered per ontology (and process)
+LABEL_WEIGHT = 0.05  # the training label agrees (+) or disagrees (-); both weights chosen on the dev splits
+FREQUENCY_WEIGHT = 0.01  # times log(1 + training mentions of the concept with the entity's label)
+PHRASING_WEIGHT = 0.95  # a rewritten mention scores a little below the mention as written
 
 
 def _entity_linker(  # noqa: ANN202
@@ -82,15 +94,16 @@ class OntologyLinker:
         self.top_k = top_k
         names = sorted({name for names in ontologies.values() for name in names})
         self.linkers = {
-            name: _entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name))
-            for name in names
+            name: _entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name)) for name in names
         }
         self.types = {  # ontology → concept id → types, for the ontologies whose concepts are typed
             name: {cui: tuple(e.types) for cui, e in linker.kb.cui_to_entity.items() if e.types}
             for name, linker in self.linkers.items()
         }
         self.trained: dict[str, dict[str, set[str]]] = {}  # ontology → training alias (lower case) → ids
+        self.labels: dict[tuple[str, str], dict[str, int]] = {}  # (ontology, id) → label → training mentions
         for name, path in aliases.items():
+            self.labels.update(((name, i), counts) for i, counts in extra_aliases.read_labels(Path(path)).items())
             table = self.trained.setdefault(name, {})
             for concept_id, names in extra_aliases.read_aliases(Path(path)).items():
                 for alias in names:
@@ -151,6 +164,16 @@ class OntologyLinker:
                 break
         return kept
 
+    def _prior(self, c: ConceptCandidate, label: str) -> float:
+        """The candidate's score for ranking: plus a little when training mentions of its concept had the
+        entity's label (more the more there were), minus a little when they had only other labels."""
+        counts = self.labels.get((c.ontology, c.concept_id))
+        if not counts:
+            return c.score
+        if label not in counts:
+            return c.score - LABEL_WEIGHT
+        return c.score + LABEL_WEIGHT + FREQUENCY_WEIGHT * math.log1p(counts[label])
+
     def _trained(self, ent: Span) -> set[tuple[str, str]]:
         """(ontology, concept id) of the training aliases the entity's text or long form is exactly."""
         texts = {ent.text.lower(), (ent._.hilum_long_form or "").lower()}
@@ -162,18 +185,25 @@ class OntologyLinker:
 
     def link_spans(self, ents: list[Span]) -> None:
         """Set `hilum_long_form` and `hilum_concepts` on each span (any spans, e.g. gold mentions)."""
-        queries: list[tuple[int, str, float]] = []  # (entity, text, weight)
+        queries: list[tuple[int, str, float, str | None]] = []  # (entity, text, weight, only this ontology)
         for i, ent in enumerate(ents):
             long_form = expand(ent)
             ent._.hilum_long_form = long_form
-            queries.append((i, long_form or ent.text, 1.0))
+            text = americanize(long_form or ent.text)
+            queries += [(i, form, 1.0, None) for form in {long_form or ent.text, text}]
+            if (phrased := mesh_phrasing(text)) != text:
+                queries.append((i, phrased, PHRASING_WEIGHT, "mesh"))
             if long_form and self.short_form_weight > 0:
-                queries.append((i, ent.text, self.short_form_weight))
+                queries.append((i, ent.text, self.short_form_weight, None))
+                table_form = listed(ent.text)  # the document defines it otherwise than the table
+                if table_form and table_form != long_form:
+                    queries.append((i, table_form, self.short_form_weight, None))
         merged: list[list[ConceptCandidate]] = [self._exact(ent) for ent in ents]
         for name in self.linkers:
-            wanted = [q for q in queries if name in self.routes.get(ents[q[0]].label_, [])]
-            if wanted:
-                for (i, _text, weight), ranked in zip(wanted, self._query(name, [q[1] for q in wanted]), strict=True):
+            routed = [q for q in queries if name in self.routes.get(ents[q[0]].label_, []) and q[3] in (None, name)]
+            if routed:
+                ranked_all = self._query(name, [q[1] for q in routed])
+                for (i, _text, weight, _only), ranked in zip(routed, ranked_all, strict=True):
                     fitting = self._fitting(name, ents[i].label_, ranked)
                     merged[i].extend(c._replace(score=c.score * weight) for c in fitting)
         for ent, candidates in zip(ents, merged, strict=True):
@@ -181,7 +211,9 @@ class OntologyLinker:
             trained = self._trained(ent)
             seen: set[tuple[str, str]] = set()
             unique = []
-            for c in sorted(candidates, key=lambda c: (-round(c.score, 6), (c.ontology, c.concept_id) not in trained,
+            prior = not ent.kb_id_  # a lexicon match already names its concept: no corpus prior on top of it
+            for c in sorted(candidates, key=lambda c: (-round(self._prior(c, ent.label_) if prior else c.score, 6),
+                                                      (c.ontology, c.concept_id) not in trained,
                                                       order.get(c.ontology, len(order)), c.concept_id)):  # fmt: skip
                 if (c.ontology, c.concept_id) not in seen:
                     seen.add((c.ontology, c.concept_id))

@@ -31,6 +31,7 @@ EXTRA_INFIXES = [
     rf"(?<=[{_ALPHA}]):(?=[{_ALPHA}0-9])",  # FINDINGS:There
     rf"(?<=[{_ALPHA}])/(?=[0-9])",  # nodule/2
     rf"(?<=[0-9])/(?=[{_ALPHA}])",  # 5/day
+    rf"(?<=[{_ALPHA}0-9])[)\]](?=-[{_ALPHA}])",  # the ) of (PAN)-induced
     rf"(?<=[)\]])-(?=[{_ALPHA}])",  # (PAN)-induced
 ]
 EXTRA_PREFIXES = [rf"[-*•·](?=[{_ALPHA}])", rf"[0-9]{{1,2}}[.)](?=[{_ALPHA}])"]

@@ -131,3 +131,4 @@ def test_train_aliases_collects_training_mentions_by_id(cli: Any, tmp_path: Path
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["aliases"] == {"D001241": ["ASA", "Aspirin"]}  # composite mentions name no single concept
+    assert document["labels"] == {"D001241": {"CHEMICAL": 2}, "D001943": {"FINDING": 1}, "D009369": {"FINDING": 1}}

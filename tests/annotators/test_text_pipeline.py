@@ -60,6 +60,7 @@ def assert_entity(nlp: Any, text: str, entity: str, **expected: Any) -> None:
         ("s/p CABG, c/o SOB", ["s/p", "CABG", ",", "c/o", "SOB"]),
         ("-Stable cardiomegaly", ["-", "Stable", "cardiomegaly"]),
         ("Naloxone-induced hypotension", ["Naloxone", "-", "induced", "hypotension"]),
+        ("cyclophosphamide (CYP)-induced cystitis", ["cyclophosphamide", "(", "CYP", ")", "-", "induced", "cystitis"]),
     ],
 )
 def test_tokenizer(nlp: Any, text: str, tokens: list[str]) -> None:
@@ -239,6 +240,89 @@ def test_abbreviations_are_resolved_before_linking(nlp: Any) -> None:
     nlp.get_pipe("hilum_linker").link_spans([span])
     assert span._.hilum_long_form == "right lower lobe"
     assert span._.hilum_concepts[0].concept_id == "RAD:right_lower_lobe"
+
+
+@pytest.mark.parametrize(
+    "text, short, long_form",
+    [
+        ("Rats received phenobarbital (PB, 15 mg/kg) daily. PB raised it.", "PB", "phenobarbital"),
+        ("Diethylnitrosamine (DEN: 10 mg/kg) was given. Then DEN alone.", "DEN", "Diethylnitrosamine"),
+        ("Myotonic dystrophy (DM) is dominant. DM is common.", "DM", "Myotonic dystrophy"),
+        ("They took 13-cis-retinoic acid (cis-RA) daily. Since cis-RA was", "cis-RA", "cis-retinoic acid"),
+        ("Saline (C) or triamcinolone (T) was injected. T was better.", "T", "triamcinolone"),
+        ("Ventricular septal defects (VSDs) were seen. One VSD was large.", "VSD", "Ventricular septal defects"),
+        ("Tolerance to cyclophosphamide (CYP)-induced cystitis. CYP was given.", "CYP", "cyclophosphamide"),
+    ],
+)
+def test_definitions_scispacy_misses_are_found_wherever_the_short_form_recurs(
+    nlp: Any, text: str, short: str, long_form: str
+) -> None:
+    from annotators.text.abbreviations import expand
+
+    doc = nlp(text)
+    last = text.rindex(short)
+    assert doc._.hilum_expansions[last] == long_form
+    assert expand(doc.char_span(last, last + len(short))) == long_form  # a short form of several tokens too
+
+
+@pytest.mark.parametrize(
+    "text, word, expected",
+    [
+        ("Serum Na+ fell.", "Na+", "sodium"),
+        ("Ca(2+) entry rose.", "Ca(2", "calcium"),
+        ("Given DMSO as vehicle.", "DMSO", "dimethyl sulfoxide"),
+        ("A history of type IV collagen disease.", "IV", None),  # a numeral after `type`, not intravenous
+        ("The IV line is in place.", "IV", "intravenous"),
+        ("Pb exposure.", "Pb", "lead"),
+    ],
+)
+def test_tables_expand_symbols_and_pharmacology_abbreviations(nlp: Any, text: str, word: str, expected: Any) -> None:
+    doc = nlp(text)
+    assert doc._.hilum_expansions.get(text.index(word)) == expected
+
+
+def test_a_document_definition_wins_over_the_tables(nlp: Any) -> None:
+    doc = nlp("Patients with myotonic dystrophy (DM) were seen. DM was mild.")
+    assert doc._.hilum_expansions[doc.text.rindex("DM")] == "myotonic dystrophy"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("anaemia", "anemia"),
+        ("Haemorrhagic cystitis", "Hemorrhagic cystitis"),
+        ("oedema", "edema"),
+        ("oesophageal tumour", "esophageal tumor"),
+        ("diarrhoea", "diarrhea"),
+        ("sulphonamide", "sulfonamide"),
+        ("paediatric anaesthesia", "pediatric anesthesia"),
+        ("raised heart rate", "raised heart rate"),
+        ("does one shoe", "does one shoe"),
+    ],
+)
+def test_british_spellings_are_americanized(text: str, expected: str) -> None:
+    from annotators.text.spelling import americanize
+
+    assert americanize(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("renal failure", "kidney failure"),
+        ("lung cancer", "lung neoplasms"),
+        ("pancreatic tumours", "pancreatic neoplasms"),
+        ("optic neuropathy", "optic nerve diseases"),
+        ("hepatic dysfunction", "liver diseases"),
+        ("cardiac failure", "heart failure"),
+        ("pneumonia", "pneumonia"),
+        ("movement disorder", "movement disorder"),  # no organ: headings' words stay as written
+    ],
+)
+def test_mentions_are_rephrased_as_mesh_names_them(text: str, expected: str) -> None:
+    from annotators.text.phrasing import mesh_phrasing
+
+    assert mesh_phrasing(text) == expected
 
 
 def test_every_entity_has_provenance_and_offsets(nlp: Any) -> None:
