@@ -11,6 +11,9 @@ Optional relations between entries (ids of the same lexicon):
 - `morphology` and `sites` (findings only): the modifiers that, said of one of the anatomy `sites`, state the
   finding (`tortuous` + `aorta` → tortuous aorta; `elevated` + `left hemidiaphragm` → elevated hemidiaphragm);
   no `sites` means any anatomy (`calcified` + anything → calcification). `observations()` gives them.
+A finding whose name (or a synonym) is a modifier's name followed by the name of one of its broader concepts
+(`calcified granuloma` = `calcified` + `granuloma`) refines that concept when the modifier is said of it;
+`refinements()` gives these pairs.
 A second type `NORMAL` marks statements of normality (`normal chest`, `clear lungs`): findings of no finding.
 """
 
@@ -132,6 +135,22 @@ class RadiologyLexiconLoader:
             if e.get("morphology")
         ]
         return sorted(found, key=lambda item: not item[2])
+
+    def refinements(self) -> dict[tuple[str, str], str]:
+        """(modifier id, finding id) → the narrower finding that the modifier said of the finding names
+        (`calcified` + `granuloma` → `calcified granuloma`): see the module docstring."""
+        entries = read_lexicon(self.path)["concepts"]
+        names = {e["id"]: [n.lower() for n in (e["name"], *e.get("synonyms", []))] for e in entries}
+        modifiers = [e["id"] for e in entries if e["types"][0] == "MODIFIER"]
+        found: dict[tuple[str, str], str] = {}
+        for narrower, ancestors in self.broader().items():
+            own = set(names[narrower])
+            for broader in ancestors:
+                for modifier in modifiers:
+                    pairs = ((m, b) for m in names[modifier] for b in names[broader])
+                    if any(f"{m} {b}" in own for m, b in pairs):
+                        found.setdefault((modifier, broader), narrower)
+        return found
 
     def mesh_mapping(self) -> dict[str, str]:
         """Lexicon concept id → MeSH descriptor id, for the entries that map."""

@@ -191,6 +191,59 @@ def test_observations_of_an_anatomy(
 
 
 @pytest.mark.parametrize(
+    "text, entity, concept_id",
+    [
+        ("A small calcified granuloma projects over the right base.", "calcified granuloma",
+         "RAD:calcified_granuloma"),
+        ("Calcified right hilar granulomas.", "granulomas", "RAD:calcified_granuloma"),
+        ("A right apical granuloma is calcified.", "granuloma is calcified", "RAD:calcified_granuloma"),
+        ("Mild tortuous calcified aorta.", "tortuous", "RAD:tortuous_aorta"),
+    ],
+)  # fmt: skip
+def test_modifier_refines_a_finding(nlp: Any, text: str, entity: str, concept_id: str) -> None:
+    assert_entity(nlp, text, entity, label="FINDING", assertion="present")
+    assert ents(nlp, text)[entity]._.hilum_concepts[0].concept_id == concept_id
+
+
+def test_granuloma_without_a_modifier_stays_granuloma(nlp: Any) -> None:
+    assert ents(nlp, "A granuloma in the left base.")["granuloma"].kb_id_ == "RAD:granuloma"
+
+
+@pytest.mark.parametrize(
+    "text, device",
+    [
+        ("Right chest wall line with its tip projecting over the mid SVC.", "tip"),
+        ("A right-sided access is again seen, tip at the cavoatrial junction.", "tip"),
+    ],
+)  # fmt: skip
+def test_a_line_stated_by_its_tip(nlp: Any, text: str, device: str) -> None:
+    assert_entity(nlp, text, device, label="DEVICE")
+    assert ents(nlp, text)[device].kb_id_ == "RAD:indwelling_catheter"
+
+
+def test_a_named_device_keeps_its_tip(nlp: Any) -> None:
+    doc = nlp("Left PICC with tip in the distal SVC.")
+    assert [(e.text, e.label_) for e in doc.ents if e.label_ == "DEVICE"] == [("PICC", "DEVICE")]
+
+
+@pytest.mark.parametrize(
+    "text, entity, broader",
+    [
+        ("Exam is limited by patient rotation.", "limited by patient rotation", "RAD:limited_study"),
+        ("The patient is slightly rotated.", "slightly rotated", "RAD:limited_study"),
+        ("Nasogastric tube tip in the stomach.", "Nasogastric tube", "RAD:inserted_tube"),
+        ("A spinal cord stimulator overlies the lower back.", "spinal cord stimulator", "RAD:implanted_medical_device"),
+        ("Dual chamber pacemaker with intact leads.", "Dual chamber pacemaker", "RAD:implanted_medical_device"),
+    ],
+)  # fmt: skip
+def test_kinds_of_technical_limits_tubes_and_implants(nlp: Any, text: str, entity: str, broader: str) -> None:
+    from ontologies.lexicon import RadiologyLexiconLoader
+
+    concept = ents(nlp, text)[entity].kb_id_
+    assert broader in (concept, *RadiologyLexiconLoader().broader().get(concept, ()))
+
+
+@pytest.mark.parametrize(
     "text", ["The heart is normal in size.", "Heart size upper limits of normal.", "The heart and lungs are normal."]
 )
 def test_no_finding_without_an_abnormal_observation(nlp: Any, text: str) -> None:

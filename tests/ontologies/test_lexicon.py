@@ -113,6 +113,24 @@ def test_broader_concepts_are_transitive() -> None:
     assert "RAD:pleural_effusion" not in broader
 
 
+def test_refinements_are_read_from_names() -> None:
+    refinements = RadiologyLexiconLoader().refinements()
+    assert refinements[("RAD:calcified", "RAD:granuloma")] == "RAD:calcified_granuloma"
+    assert ("RAD:calcified", "RAD:calcification") not in refinements
+
+
+def test_refinements_of_a_small_lexicon(tmp_path: Path) -> None:
+    entries = [
+        {"id": "RAD:nodule", "name": "nodule", "types": ["FINDING"]},
+        {"id": "RAD:spiculated", "name": "spiculated", "types": ["MODIFIER", "DESCRIPTOR"]},
+        {"id": "RAD:spiculated_nodule", "name": "spiculated nodule", "types": ["FINDING"], "broader": ["RAD:nodule"]},
+        {"id": "RAD:lung_nodule", "name": "lung nodule", "types": ["FINDING"], "broader": ["RAD:nodule"]},
+    ]
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({"concepts": entries}), encoding="utf-8")
+    assert RadiologyLexiconLoader(path).refinements() == {("RAD:spiculated", "RAD:nodule"): "RAD:spiculated_nodule"}
+
+
 def test_observations_name_modifiers_and_anatomy() -> None:
     loader = RadiologyLexiconLoader()
     observations = {finding: (morphology, sites) for finding, morphology, sites in loader.observations()}
