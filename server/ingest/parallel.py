@@ -2,15 +2,14 @@
 
 Only the pure-file work runs in the workers (pydicom parsing holds the GIL, so threads would not help); the
 database work stays in the calling process and sees the files in their original order. The pool starts once per
-worker count and is reused. Workers are forked where the platform allows it: a spawned worker re-imports the
-caller's `__main__` (slow to start, and fatal in an unguarded script); a forked one touches nothing it inherits
-except this module's pure file work (no database handle, no logging, no threads of its own) and leaves with
-`os._exit`, so the inherited connections are never closed or used from the child.
+worker count and is reused. Workers come from a fork server (a clean interpreter with this module preloaded), not
+from forking the caller: a forked child would inherit the caller's open descriptors (database sockets, pipes to
+other programs) and keep them open after the caller closes them. Like any multiprocessing pool, the calling
+program's `__main__` must be import-safe (the `hilum` command is; a script needs `if __name__ == "__main__":`).
 
     with Prefetcher(items, blob_root, workers=2) as files:
         for item, prepared in files:      # Prepared; the HilumError raised reading the item; or None for a
             ...                           # file too big to copy to a worker (handle it in process)
-            ...
 """
 
 from __future__ import annotations
@@ -80,8 +79,12 @@ def pool(workers: int) -> ProcessPoolExecutor:
     """The shared pool of `workers` spawned processes, started on first use."""
     with _pools_lock:
         if workers not in _pools:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload([__name__])
+            else:
+                context = multiprocessing.get_context("spawn")
+            _pools[workers] = ProcessPoolExecutor(workers, mp_context=context)
         return _pools[workers]
 
 

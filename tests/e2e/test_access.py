@@ -99,7 +99,7 @@ def test_span_shortcuts(page: Any, live: Any) -> None:
 
     # edit: select a longer extent; E (or the Set extent button) gives it to the selected span
     page.evaluate(SELECT_TEXT, ["spiculated nodule in the right"])
-    assert page.locator("#new-span-extent").is_visible()
+    page.locator("#new-span-extent").wait_for(state="visible", timeout=5000)  # shown on selectionchange
     page.evaluate("window.hilum.refresh()")  # as when a save finishes: the text re-renders, the selection stays
     page.keyboard.press("e")
     assert page.evaluate(f"[{nodule}.start, {nodule}.end, {nodule}.text]")[2] == "spiculated nodule in the right"

@@ -42,7 +42,7 @@ def test_span_by_keyboard_only(page: Any, live: Any) -> None:
     page.keyboard.press("Shift+ArrowLeft")  # one word too far: shrink it back
     assert page.evaluate(SELECTED) == "right upper lobe"
     assert page.locator("#caret-status").inner_text() == "“right upper lobe” selected (3 words). N adds a FINDING span."
-    assert page.locator("#new-span").is_visible()
+    page.locator("#new-span").wait_for(state="visible", timeout=5000)
     assert page.evaluate("window.hilum.viewer.frame") == 0  # in the report the arrows move the caret, not frames
     shot(page, "keyboard-span-selection")
     page.keyboard.press("Digit2")  # with text selected: a span with the second label

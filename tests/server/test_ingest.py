@@ -373,3 +373,24 @@ def test_worker_processes_give_the_same_verdicts_as_in_process(app, client, make
     assert by_file["b/truncated.dcm"] == ("error", "malformed_dicom")
     assert by_file["b/empty.dcm"] == ("error", "empty_file")
     assert by_file["b/DICOMDIR"] == ("skipped", "dicomdir")
+
+
+def test_ingest_workers_do_not_hold_the_callers_descriptors(app, client, project, admin_headers):
+    """Workers must not inherit the server's open files: a pipe the server closes must reach end-of-file at once
+    (with forked workers it stayed open for as long as the pool lived, and so would database sockets)."""
+    import select
+
+    from server.ingest import parallel
+
+    parallel.shutdown()  # a fresh pool, started while the pipe is open
+    read_end, write_end = os.pipe()
+    try:
+        app.config.update(INGEST_WORKERS=2, INGEST_PARALLEL_MIN=2)
+        r = upload(client, project.id, admin_headers, ("a.dcm", dicom_bytes("CT_small.dcm")),
+                   ("b.dcm", dicom_bytes("MR_small.dcm")))
+        assert r.status_code == 201 and r.json["stored"] == 2
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], 10)
+        assert ready and os.read(read_end, 1) == b""
+    finally:
+        os.close(read_end)
