@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydicom import dcmread
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
@@ -178,6 +178,14 @@ def read_info(source: Source | Dataset) -> DicomInstanceInfo:
 def _default_window(ds: Dataset, frames: int) -> dict[str, float | None]:
     from annotators.dicom.rendering import _file_window
 
+    if frames and not any(k in ds for k in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")):
+        centers, widths = _raw_floats(ds, "WindowCenter"), _raw_floats(ds, "WindowWidth")
+        if not isinstance(centers, bool) and not isinstance(widths, bool):  # the dataset's own first window, raw
+            if not centers or not widths:
+                return {}
+            c, w = centers[0], widths[0]
+            ok = math.isfinite(c) and math.isfinite(w) and w > 0
+            return {"window_center": c, "window_width": w} if ok else {}
     try:
         window = _file_window(ds, 0) if frames else None
     except (TypeError, ValueError, AttributeError):
@@ -210,7 +218,10 @@ def frame_count(ds: Dataset) -> int:
 
 def pixel_spacing(ds: Dataset) -> tuple[float, float] | None:
     """(row, column) spacing in mm: PixelSpacing, ImagerPixelSpacing, then the functional groups."""
-    candidates: list[Any] = [ds.get("PixelSpacing"), ds.get("ImagerPixelSpacing")]
+    candidates: list[Any] = []
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        fast = _raw_floats(ds, keyword)
+        candidates.append(ds.get(keyword) if fast is False else fast)
     for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         for group in ds.get(groups) or []:
             for measures in group.get("PixelMeasuresSequence") or []:
@@ -240,7 +251,8 @@ def _validate_pixels(ds: Dataset) -> int:
     rows, columns = _integer(ds, "Rows"), _integer(ds, "Columns")
     if not rows or not columns:
         raise MalformedDicomError("Pixel data is present but Rows or Columns is missing or zero.")
-    value = ds[keyword].value
+    elem = ds.get_item(keyword)
+    value = elem.value if isinstance(elem, RawDataElement) else ds[keyword].value
     if value is None or len(value) == 0:
         raise MalformedDicomError("The pixel data element is empty.")
     syntax = transfer_syntax(ds)
@@ -303,6 +315,22 @@ def _raw_ascii(ds: Dataset, keyword: str) -> str | None | bool:
     return text or None
 
 
+def _raw_floats(ds: Dataset, keyword: str) -> list[float] | None | bool:
+    """Every value of a DS element straight from its raw bytes (None when absent, empty or not numbers);
+    False when that shortcut does not apply."""
+    tag = _tag(keyword)
+    if tag is None or tag not in ds:
+        return None if tag is not None else False
+    elem = ds.get_item(tag)
+    if not isinstance(elem, RawDataElement) or (elem.VR or _dictionary_vr(tag)) != "DS":
+        return False
+    try:
+        values = [float(v) for v in elem.value.decode("latin-1").strip(" \x00").split("\\")] if elem.value else []
+    except ValueError:
+        return None
+    return values or None
+
+
 def _text(ds: Dataset | None, keyword: str) -> str | None:
     """The element's value as stripped text, or None when absent or empty."""
     if ds is None:
@@ -321,9 +349,42 @@ def _text(ds: Dataset | None, keyword: str) -> str | None:
     return text or None
 
 
+_BINARY_INTS = {"US": (2, False), "SS": (2, True), "UL": (4, False), "SL": (4, True)}
+
+
+def _raw_binary_int(ds: Dataset, keyword: str) -> int | None | bool:
+    """The first value of a US/SS/UL/SL element straight from its raw bytes; False when that shortcut does
+    not apply (already converted, another or an ambiguous VR)."""
+    tag = _tag(keyword)
+    if tag is None or tag not in ds:
+        return None if tag is not None else False
+    elem = ds.get_item(tag)
+    if not isinstance(elem, RawDataElement):
+        return False
+    vr = elem.VR or _dictionary_vr(tag)
+    if vr not in _BINARY_INTS:
+        return False
+    size, signed = _BINARY_INTS[vr]
+    if not elem.value or len(elem.value) < size:
+        return None
+    return int.from_bytes(elem.value[:size], "little" if elem.is_little_endian else "big", signed=signed)
+
+
+@functools.lru_cache(maxsize=256)
+def _dictionary_vr(tag: int) -> str | None:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return None
+
+
 def _integer(ds: Dataset, keyword: str) -> int | None:
     """The element's value as an int, or None when absent, empty or not a number."""
     fast = _raw_ascii(ds, keyword)
+    if fast is False:
+        binary = _raw_binary_int(ds, keyword)
+        if not isinstance(binary, bool):
+            return binary
     value: Any = ds.get(keyword) if fast is False else fast
     if value is None or value == "":
         return None
