@@ -2,19 +2,26 @@
 
     .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
         [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
-        [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--json OUT]
+        [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 5]
+        [--skip 0] [--slow-subset 4] [--json OUT]
 
 Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
 Debian's `espeak-ng` (findings + impression; sentences with `XXXX` masks are dropped; a few voices/speeds in
-turn). Either input is skipped with a message when absent; with neither the script exits 0 having measured
+turn; `--skip` starts later in the file, e.g. to tune on other reports than the ones measured). Either
+input is skipped with a message when absent; with neither the script exits 0 having measured
 nothing. For each engine and model, on the same decoded audio in one run:
 
-- `plain`: the library called as its README shows (faster-whisper `WhisperModel(...).transcribe(audio,
-  beam_size=5)`; openai-whisper `model.transcribe(audio)`, greedy), on the same weights;
+- `plain`: the library called as its README shows (faster-whisper `WhisperModel(..., compute_type=...)
+  .transcribe(audio, beam_size=5)` with the same compute type as Hilum; openai-whisper `model.transcribe(audio)`,
+  greedy), on the same weights;
 - `hilum`: Hilum's pipeline without vocabulary; `hilum+corr`: with the correction pass only;
   `hilum+vocab`: with prompt and correction (the product default).
 
-Figures: RTF (processing seconds / audio seconds, model load excluded), WER (lowercase words, punctuation
+openai-whisper is slow on CPU: it gets the first `--slow-subset` dictations only (0: all), and says so in
+its rows (`audio_s`, `files`). Each runner transcribes one clip once before it is timed (warm-up).
+
+Figures: RTF (processing seconds / audio seconds, model load excluded), CPU RTF (process CPU seconds / audio
+seconds: steadier than wall time when other work shares the cores), WER (lowercase words, punctuation
 dropped), and medical-term recall: of the lexicon terms with a word rare in general English that the
 reference contains, the share the transcript contains too.
 """
@@ -98,14 +105,14 @@ def synthesise(texts: list[str], folder: Path) -> list[tuple[str, str]]:
     return out
 
 
-def plain_runner(engine: str, model: str, device: str) -> Any:
+def plain_runner(engine: str, model: str, device: str, compute: str | None) -> Any:
     """The library's own call on the same weights, as its README shows it."""
     from annotators.transcription import weights
 
     if engine == "faster-whisper":
         from faster_whisper import WhisperModel
 
-        fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device, compute_type="default")
+        fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device, compute_type=compute or "default")
         return lambda audio: "".join(s.text for s in fw.transcribe(audio, beam_size=5)[0])
     import whisper
 
@@ -113,27 +120,33 @@ def plain_runner(engine: str, model: str, device: str) -> Any:
     return lambda audio: ow.transcribe(audio, fp16=device == "cuda")["text"]
 
 
-def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None) -> Any:
-    from annotators.transcription import get_engine, transcribe_samples
+def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None,
+                 beam: int) -> Any:
+    from annotators.transcription import DecodeOptions, get_engine, transcribe_samples
 
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
-    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt).text
+    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
+    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options).text
 
 
 def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str, ...]]) -> dict[str, Any]:
-    seconds = audio = errors = ref_words = found = expected = 0.0
+    seconds = cpu = audio = errors = ref_words = found = expected = 0.0
     samples = []
+    if items:
+        run(items[0][0][: 16000 * 5])  # warm-up, not timed
     for samples_, reference, duration in items:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         text = run(samples_)
         seconds += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
         audio += duration
         e, n = wer(words_of(reference), words_of(text))
         f, x = term_hits(words_of(reference), words_of(text), terms)
         errors, ref_words, found, expected = errors + e, ref_words + n, found + f, expected + x
         samples.append(text)
-    return {"rtf": round(seconds / audio, 3), "wer": round(errors / max(ref_words, 1), 3),
+    return {"rtf": round(seconds / audio, 3), "cpu_rtf": round(cpu / audio, 3), "files": len(items),
+            "wer": round(errors / max(ref_words, 1), 3),
             "term_recall": round(found / expected, 3) if expected else None, "terms": int(expected),
             "audio_s": round(audio, 1), "first": samples[0][:160] if samples else ""}
 
@@ -143,6 +156,10 @@ def main() -> int:
     parser.add_argument("--speech", default="../shared/eval/speech", help="folder with jfk.flac, reference.txt")
     parser.add_argument("--reports", default="../shared/eval/iu-cxr-dev/reports.csv", help="IU reports CSV")
     parser.add_argument("--dictations", type=int, default=8, help="reports to synthesise")
+    parser.add_argument("--skip", type=int, default=0, help="usable reports to pass over first")
+    parser.add_argument("--slow-subset", type=int, default=4,
+                        help="dictations openai-whisper gets on CPU (the first N; 0: all)")
+    parser.add_argument("--beam-size", type=int, default=5, help="Hilum's beam size (1: greedy)")
     parser.add_argument("--models", default="tiny.en,base")
     parser.add_argument("--engines", default="faster-whisper,openai-whisper")
     parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab")
@@ -170,7 +187,8 @@ def main() -> int:
         print("skip dictations: espeak-ng is not installed (apt-get install -y espeak-ng)")
     elif args.dictations > 0:
         items = []
-        for wav, text in synthesise(report_texts(reports, args.dictations), tmp):
+        texts = report_texts(reports, args.skip + args.dictations)[args.skip:]
+        for wav, text in synthesise(texts, tmp):
             audio = decoding.load(wav)
             items.append((audio, text, audio.size / decoding.SAMPLE_RATE))
         sets["dictation"] = items
@@ -185,12 +203,15 @@ def main() -> int:
     for model in args.models.split(","):
         for engine in args.engines.split(","):
             for config in args.configs.split(","):
+                compute = args.compute_type if engine == "faster-whisper" else None
                 if config == "plain":
-                    run = plain_runner(engine, model, args.device)
+                    run = plain_runner(engine, model, args.device, compute)
                 else:
                     run = hilum_runner(engine, model, args.device, config != "hilum", config == "hilum+vocab",
-                                       args.compute_type if engine == "faster-whisper" else None)
+                                       compute, args.beam_size)
+                slow = engine == "openai-whisper" and args.device == "cpu" and args.slow_subset > 0
                 for name, items in sets.items():
+                    items = items[: args.slow_subset] if slow else items
                     row = {"set": name, "model": model, "engine": engine, "config": config,
                            **measure(run, items, terms), "load": round(os.getloadavg()[0], 1)}
                     results.append(row)

@@ -5,7 +5,7 @@ Public API (nothing heavy happens at import; models load once per process, on fi
 - ``get_engine(name="faster-whisper", model="tiny.en", *, device="cpu", compute_type=None)`` — the process-wide
   engine from ``ENGINES`` (``"openai-whisper"``, ``"faster-whisper"``); an unknown name raises
   ``UnknownEngineError`` listing the valid ones. ``device="auto"`` uses CUDA when present.
-- ``transcribe(path_or_file, engine, *, vocabulary=True, prompt=True, options=None, chunk_seconds=300,
+- ``transcribe(path_or_file, engine, *, vocabulary=True, prompt=True, options=None, chunk_seconds=30,
   progress=None) -> Transcript`` — decode in-process (PyAV), chunk at quiet moments, recognise, correct
   near-miss medical words. ``Transcript`` has ``text``, ``segments``, ``words`` (``Word(start, end, word,
   prob)``), ``language``, ``engine``, ``model``, ``duration``, ``seconds`` and ``corrections``.

@@ -1,13 +1,17 @@
 """Snap near-miss words to vocabulary terms, keeping timings and recording every change so it can be undone.
 
-Three rules, tried at each position in this order, each needing its own evidence:
+Three rules, tried at each position (merge, then term, then spelling), each needing its own evidence:
 
 - ``term``: the words around it spell a multi-word term except for one word that sounds or reads like the
-  term's word ("plural effusion" → "pleural effusion", "pulmonary module" → "pulmonary nodule"). A word that
-  is itself a vocabulary word is never replaced ("right upper lobe" stays, though "right lower lobe" exists).
+  term's word ("plural effusion" → "pleural effusion", "pulmonary module" → "pulmonary nodule"), or for two
+  words that together do ("media still silhouettes" → "mediastinal silhouettes"). A word that is itself a
+  vocabulary word (or its plural) is never replaced ("right upper lobe" stays, though "right lower lobe"
+  exists), and the word's probability is the audio's evidence: a common English word the engine was sure of
+  stays, whatever term it would complete ("the lungs are expanded" at 0.97).
 - ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
   megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common.
-- ``spelling``: one word unknown to general English that reads like a vocabulary word ("atelectasus").
+- ``spelling``: one word unknown to general English, and no inflection of a vocabulary word, that reads like
+  a vocabulary word itself rare in general English ("atelectasus"; never "assias" → "assist").
 
 The result keeps the word's timing (a merge spans from the first word's start to the last word's end, with the
 lowest probability), its capitalisation and surrounding punctuation. Each `Correction` holds the words it
@@ -24,6 +28,9 @@ from annotators.transcription.result import Correction, Word
 from annotators.transcription.vocabulary import Vocabulary, tokens, zipf
 
 TERM_SCORE = 0.72
+SPLIT_TERM_SCORE = 0.8  # two heard words joined into one term word: the context and a closer match
+CONFIDENT = 0.95  # a common word heard with this probability or more is what was said
+TARGET_ZIPF = 4.0  # spelling/merge targets are words a general model may not know, not "assist" or "order"
 SPELLING_SCORE = 0.82
 MERGE_SCORE = 0.86
 MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alone
@@ -72,30 +79,55 @@ def _restyle(original: Sequence[Word], corrected: str) -> str:
     return f"{lead}{corrected}{trail}"
 
 
-def _term_rule(norms: list[str], i: int, vocab: Vocabulary) -> tuple[str, float, str] | None:
-    """A multi-word term matching the words at `i` in all but one position, where word `i` differs."""
-    best: tuple[str, float, str] | None = None
-    word = norms[i]
-    for n, terms in vocab.by_length.items():
-        if n < 2:
+def _term_rule(
+    words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary
+) -> tuple[int, str, float, str] | None:
+    """(heard words replaced, term word, score, term): the words around position `i` spell a multi-word term
+    except for the one term word that the one or two words heard from `i` read or sound like."""
+    best: tuple[int, str, float, str] | None = None
+    for m in (1, 2):  # a split is tried only when the single word matches no term
+        if best is not None:
+            break
+        heard = norms[i: i + m]
+        if len(heard) != m or not all(heard) or any(h.isdigit() for h in heard):
             continue
-        for j in range(n):  # word i is the term's j-th word
-            window = norms[i - j: i - j + n] if i - j >= 0 else []
-            if len(window) != n:
-                continue
-            for term in terms:
-                if term[j] == word or any(window[k] != term[k] for k in range(n) if k != j):
+        if heard[0] in vocab.words or _inflected(heard[0], vocab):
+            continue  # a vocabulary word is never replaced, nor joined with the word after it
+        if m == 2 and re.search(r"[.,;:?!]$", words[i].word):
+            continue
+        joined, threshold = "".join(heard), TERM_SCORE if m == 1 else SPLIT_TERM_SCORE
+        for n in vocab.term_lengths:
+            for j in range(n):  # the heard word(s) stand for the term's j-th word
+                before, after = norms[max(0, i - j): i], norms[i + m: i + m + n - j - 1]
+                if len(before) != j or len(after) != n - j - 1:
                     continue
-                score = similarity(word, term[j], TERM_SCORE)
-                if score >= TERM_SCORE and (best is None or score > best[1]):
-                    best = (term[j], score, " ".join(term))
+                for target, term in vocab.contexts.get((j, tuple(before + after)), ()):
+                    if target in heard or (m == 1 and _heard_as_said(words[i], heard[0], target)):
+                        continue
+                    score = similarity(joined, target, threshold)
+                    if score >= threshold and (best is None or score > best[2]):
+                        best = (m, target, score, term)
     return best
+
+
+def _heard_as_said(word: Word, norm: str, target: str) -> bool:
+    """A word of general English the engine was sure of (or fairly sure of, when the term word merely adds
+    letters to it, "expanded" → "hyperexpanded"): the audio says it, whatever the context."""
+    if zipf(norm) < COMMON_ZIPF:
+        return False
+    return word.prob >= CONFIDENT or (word.prob >= 0.5 and norm in target)
+
+
+def _inflected(word: str, vocab: Vocabulary) -> bool:
+    """A plural or -ed/-ing form of a vocabulary word: a different word, not a misspelling of it."""
+    stems = [word[:-1], word[:-2], word[:-3], word[:-3] + "y", word[:-2] + "e", word[:-3] + "e"]
+    return word.endswith(("s", "ed", "ing")) and any(len(x) >= 4 and x in vocab.words for x in stems)
 
 
 def _single_rule(word: str, vocab: Vocabulary, threshold: float) -> tuple[str, float] | None:
     best: tuple[str, float] | None = None
     for candidate in vocab.words:
-        if len(candidate) < 5 or abs(len(candidate) - len(word)) > 3:
+        if len(candidate) < 5 or abs(len(candidate) - len(word)) > 3 or zipf(candidate) >= TARGET_ZIPF:
             continue
         score = similarity(word, candidate, threshold)
         if score >= threshold and (best is None or score > best[1]):
@@ -150,12 +182,12 @@ def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) 
     merged = _merge_rule(words, norms, i, vocab)
     if merged:
         return merged[0], merged[1], merged[2], "merge"
+    term = _term_rule(words, norms, i, vocab)
+    if term:
+        return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
         return None
-    term = _term_rule(norms, i, vocab)
-    if term:
-        return 1, term[0], term[1], f"term:{term[2]}"
-    if zipf(word) < COMMON_ZIPF and len(word) >= 5:
+    if zipf(word) < COMMON_ZIPF and len(word) >= 5 and not _inflected(word, vocab):
         single = _single_rule(word, vocab, SPELLING_SCORE)
         if single:
             return 1, single[0], single[1], "spelling"

@@ -18,6 +18,11 @@ import numpy as np
 from annotators.transcription.result import Segment, TranscriptionError, Word
 
 DEVICES = ("cpu", "cuda", "auto")
+# Whisper's own thresholds: a window it judges as probably silent (no-speech probability) and a word it
+# barely believes (probability under 0.15 counts as anomalous in its hallucination check).
+WINDOW_SAMPLES = 30 * 16000  # whisper hears 30 seconds at a time
+NO_SPEECH_PROB = 0.6
+IMPROBABLE_WORD = 0.15
 # Temperature fallback and its thresholds as both libraries default them; beam search at temperature 0.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -28,6 +33,12 @@ class DecodeOptions:
 
     ``condition_on_previous_text`` is off by default: on long dictations it lets one misheard window derail
     the next ones. ``language`` None lets a multilingual model detect it; English-only models force "en".
+    ``without_timestamps`` (on by default) decodes a 30-second window in one go with no timestamp tokens:
+    fewer tokens to generate and no early window end that re-decodes the remainder (where whisper loops on
+    the silence after the last word and falls back through every temperature). Word timings come from the
+    cross-attention alignment either way, so they are kept. With it, audio that fits one window is decoded
+    once: both libraries would otherwise decode again from the last word's end (their word-timestamp seek),
+    an encoder pass that hears only the silence after the last word and invents "Thank you." or a repeat.
     """
 
     language: str | None = None
@@ -35,6 +46,7 @@ class DecodeOptions:
     best_of: int = 5
     initial_prompt: str | None = None
     condition_on_previous_text: bool = False
+    without_timestamps: bool = True
     temperatures: tuple[float, ...] = TEMPERATURES
 
 
@@ -103,3 +115,28 @@ def make_word(text: str, start: float, end: float, prob: float) -> Word:
     stripped = text.strip()
     sep = text[: len(text) - len(text.lstrip())]
     return Word(start=float(start), end=float(end), word=stripped, prob=float(prob), sep=sep)
+
+
+TAIL_SECONDS = 1.0  # audio left after the first pass's last word that is not worth a second decoding pass
+
+
+def one_window(samples: np.ndarray, options: DecodeOptions) -> bool:
+    """Whether only the first window's decoding is wanted (see `DecodeOptions.without_timestamps`)."""
+    return options.without_timestamps and samples.size <= WINDOW_SAMPLES
+
+
+def reached_the_end(samples: np.ndarray, words: tuple[Word, ...]) -> bool:
+    """Whether a window's first pass heard words up to (nearly) the end of the audio, so that what is left is
+    the trailing pause, on which whisper only loops or invents. When the model stopped early, with more than
+    `TAIL_SECONDS` left, the remainder is decoded as usual: it may hold real words."""
+    duration = samples.size / WINDOW_SAMPLES * 30.0
+    return bool(words) and words[-1].end >= duration - TAIL_SECONDS
+
+
+def is_hallucination(no_speech_prob: float, words: tuple[Word, ...]) -> bool:
+    """A segment decoded from what the model itself judges as silence (no-speech probability above
+    `NO_SPEECH_PROB`) whose words are mostly improbable: whisper's invention on the remainder of a window
+    (e.g. a repeat of earlier words, all at one instant, or "Thank you."), dropped by both engines."""
+    if no_speech_prob <= NO_SPEECH_PROB or not words:
+        return False
+    return sum(w.prob < IMPROBABLE_WORD for w in words) * 2 >= len(words)

@@ -21,7 +21,7 @@ from annotators.transcription.result import Correction, Segment, Transcript, Wor
 from annotators.transcription.vocabulary import Vocabulary, from_ontology
 
 Progress = Callable[[float, float | None], None]  # (seconds done, total seconds if known)
-CHUNK_SECONDS = 300.0
+CHUNK_SECONDS = 30.0  # one whisper window: each piece decodes once, cut at a pause, prompted anew
 
 
 def _vocabulary(vocabulary: Vocabulary | bool | None) -> Vocabulary | None:

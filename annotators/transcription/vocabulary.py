@@ -53,6 +53,23 @@ class Vocabulary:
             groups.setdefault(len(term), []).append(term)
         return {n: tuple(ts) for n, ts in groups.items()}
 
+    @functools.cached_property
+    def contexts(self) -> dict[tuple[int, tuple[str, ...]], tuple[tuple[str, str], ...]]:
+        """Multi-word terms by (position j of one word, the term's other words in order) → (the j-th word,
+        the whole term). Looking up the words around a heard word finds at once the terms it may complete."""
+        index: dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]] = {}
+        for term in self.terms:
+            if len(term) < 2:
+                continue
+            for j, word in enumerate(term):
+                index.setdefault((j, term[:j] + term[j + 1:]), []).append((word, " ".join(term)))
+        return {k: tuple(v) for k, v in index.items()}
+
+    @functools.cached_property
+    def term_lengths(self) -> tuple[int, ...]:
+        """The word counts of the multi-word terms, longest first."""
+        return tuple(sorted({len(t) for t in self.terms if len(t) > 1}, reverse=True))
+
     def prompt(self, budget: int = PROMPT_CHARS) -> str:
         """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""
         head = "Radiology dictation. Findings: "

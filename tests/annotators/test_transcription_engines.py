@@ -23,12 +23,14 @@ from annotators.transcription import (
     TranscriptionError,
     UnknownEngineError,
     UnknownModelError,
+    Word,
     get_engine,
     transcribe,
     transcribe_samples,
     weights,
 )
 from annotators.transcription.convert import ConversionError, read_ct2_model
+from annotators.transcription.engine import is_hallucination, reached_the_end
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 DICTATION = AUDIO / "dictation.ogg"
@@ -52,6 +54,18 @@ def results() -> dict[str, Transcript]:
     """One plain transcription of the fixture per engine (no vocabulary), shared by the tests below."""
     return {name: transcribe(DICTATION, get_engine(name, "tiny.en"), vocabulary=False, options=GREEDY)
             for name in sorted(ENGINES)}
+
+
+@pytest.mark.parametrize("no_speech, probs, dropped", [
+    (0.85, [0.0, 0.0, 0.14, 0.0], True),  # a repeat of earlier words invented on the silence after them
+    (0.83, [0.01, 0.96], True),  # "Thank you." on the remainder of a window
+    (0.85, [0.9, 0.8, 0.1], False),  # words the model believes: kept even where it doubts there is speech
+    (0.2, [0.05, 0.1], False),  # speech it cannot make out: kept for the reviewer
+    (0.9, [], False),
+])
+def test_hallucinated_segments_are_recognised(no_speech: float, probs: list[float], dropped: bool) -> None:
+    words = tuple(Word(0.0, 0.1, "w", p) for p in probs)
+    assert is_hallucination(no_speech, words) is dropped
 
 
 def test_registry_names_and_unknown_engine() -> None:
@@ -180,3 +194,17 @@ def test_cli_models_list_and_prepare(cache: Path) -> None:
     assert prepared.exit_code == 0 and "tiny.en: openai-whisper checkpoint" in prepared.output
     unknown = runner.invoke(main, ["models", "prepare", "--model", "huge"])
     assert unknown.exit_code == 1 and "unknown model 'huge'" in unknown.output
+
+
+@pytest.mark.parametrize("seconds, last_end, reached", [
+    (10.0, 9.5, True),    # the trailing half second is a pause: no second pass
+    (10.0, 9.0, True),    # exactly the allowed tail
+    (10.0, 6.0, False),   # the model stopped early with 4 s left: decode the rest, it may hold words
+    (10.0, None, False),  # no words heard yet
+])
+def test_a_second_pass_runs_only_when_the_first_stopped_early(seconds, last_end, reached):
+    from annotators.transcription.result import Word
+
+    samples = np.zeros(int(seconds * 16000), dtype=np.float32)
+    words = () if last_end is None else (Word(start=last_end - 0.4, end=last_end, word="effusion", prob=0.9),)
+    assert reached_the_end(samples, words) is reached

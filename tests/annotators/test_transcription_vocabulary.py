@@ -37,6 +37,9 @@ def assert_corrected(vocab: Vocabulary, heard: str, expected: str, rules: list[s
     ("Atelectasus is seen.", "Atelectasis is seen.", ["spelling"]),
     ("Small pneumothoraks on the right.", "Small pneumothorax on the right.", ["spelling"]),
     ("Plural effusion on the left.", "Pleural effusion on the left.", ["term"]),
+    # a term word heard as two words, both ordinary English: the rest of the term is the evidence
+    ("The media still silhouettes are normal.", "The mediastinal silhouettes are normal.", ["term"]),
+    ("No acute cardinal pulmonary abnormality.", "No acute cardiopulmonary abnormality.", ["term"]),
 ])
 def test_near_misses_snap_to_lexicon_terms(vocab: Vocabulary, heard: str, expected: str, rules: list[str]) -> None:
     assert_corrected(vocab, heard, expected, rules)
@@ -47,6 +50,9 @@ def test_near_misses_snap_to_lexicon_terms(vocab: Vocabulary, heard: str, expect
     "Right upper lobe and right lower lobe are clear.",  # a vocabulary word is never swapped for another
     "The patient has a module for the device.",  # no term context: an ordinary word stays
     "Follow up in 3 months.",
+    "No focal consolidations.",  # an inflection of a vocabulary word is not a misspelling of it
+    "No pleural effusion seen.",  # a vocabulary word is never joined with the word after it
+    "The device will assias the heart.",  # spelling targets are words a general model may not know
     "",
 ])
 def test_correct_text_is_left_alone(vocab: Vocabulary, heard: str) -> None:
@@ -67,6 +73,18 @@ def test_correction_keeps_timings_and_records_what_changed(vocab: Vocabulary) ->
     assert term["rule"] == "term:pleural effusion" and 0.8 < term["score"] <= 1.0
     assert [w.word for w in revert(fixed, corrections, undo=[1])] == [
         "Mild", "cardiomegaly.", "Small", "plural", "effusion."]
+
+
+@pytest.mark.parametrize("prob, expected", [
+    (0.97, "The lungs are expanded."),  # a common word the engine was sure of is what was said
+    (0.6, "The lungs are expanded."),  # fairly sure, and the term word only adds letters to it
+    (0.3, "The lungs are hyperexpanded."),  # unsure: the term around it decides
+])
+def test_word_probability_is_the_audio_evidence(vocab: Vocabulary, prob: float, expected: str) -> None:
+    heard = [Word(float(i), i + 0.8, token, 0.99) for i, token in enumerate("The lungs are expanded.".split())]
+    heard[-1] = Word(3.0, 3.8, "expanded.", prob)
+    fixed, _ = correct(heard, vocab)
+    assert join_words(fixed) == expected
 
 
 def test_capitals_and_punctuation_are_kept(vocab: Vocabulary) -> None:
