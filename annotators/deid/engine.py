@@ -111,7 +111,9 @@ class DeidEngine:
         )
 
     def analyze(self, text: str) -> list[PhiSpan]:
-        """PHI spans in `text`, overlapping findings merged (the widest extent wins, highest score labels)."""
+        """PHI spans in `text`, other mentions of the names and places found added, overlapping findings
+        merged (the widest extent wins, highest score labels)."""
+        from annotators.deid.cues import repeated_mentions
         from annotators.deid.recognizers import VERSION, filter_results
 
         results = self.analyzer.analyze(text=text, language=self.config.language)
@@ -123,6 +125,9 @@ class DeidEngine:
             spans.append(
                 PhiSpan(res.start, res.end, self.config.label_for(res.entity_type), res.score, source)
             )
+        found = [(s.start, s.end, s.label, s.score >= 0.6 and s.source.startswith(_CONTEXT)) for s in spans]
+        for start, end, label in repeated_mentions(text, found, self.lexicon):
+            spans.append(PhiSpan(start, end, label, 0.5, f"hilum_repeat@{VERSION}"))
         return merge_spans(spans)
 
 
@@ -132,6 +137,8 @@ def _presidio_version() -> str:
     return f"presidio-analyzer-{version('presidio-analyzer')}"
 
 
+# Recognizers whose findings rest on context (titles, cues, institution words), not on a word list alone.
+_CONTEXT = ("hilum_name", "hilum_institution", "hilum_location")
 # Labels that win an overlap whatever their score (an SSN also looks like a phone or an ID).
 _SPECIFIC = frozenset({"SSN", "EMAIL", "URL", "IP_ADDRESS"})
 

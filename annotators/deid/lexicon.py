@@ -114,7 +114,8 @@ NURSING_JARGON = frozenset(
     "sats sat ota asp senna ativan allegra nacho kling stas sever sedation comfort crackles laxatives dilaudid "
     "haldol versed levo levophed neo dopa dobutamine dobut lopressor lasix heparin coumadin protonix reglan "
     "vanco zosyn flagyl cipro tylenol percocet morphine fentanyl propofol precedex natrecor nipride "
-    "serax carafate combivent flovent atrovent albuterol kcl mgso insulin nph riss lantus".split()
+    "serax carafate combivent flovent atrovent albuterol kcl mgso insulin nph riss lantus esmolol "
+    "diff carevue careview sem".split()
 )
 
 

@@ -2,7 +2,7 @@
 
 A token is a name when a title (`Dr`, `Mr`, `NP`), a relation (`son`, `wife`, `proxy`) or a credential
 (`RN`, `RRT`, `MD`) says so, or when it is a known person name (Faker) that is not a common English word
-(wordfreq) or a frequent word whose word vector says "name" (`Karen`, `SMITH`), and is not clinical vocabulary.
+(wordfreq) or a frequent word whose word vector says "name" (`Renata`, `SMITH`), and is not clinical vocabulary.
 """
 
 from __future__ import annotations
@@ -11,47 +11,27 @@ import re
 from collections.abc import Iterable
 
 from annotators.deid.base import HilumRecognizer, Hit
-
-_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|')*")
-TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "mister", "np", "md", "dear"})
-# Words after which the preceding name-like tokens are names (`NP JEN AWARE`, `mary souza aware`).
-TRAILERS = frozenset({"aware", "notified", "paged", "informed"})
-# Weaker trailers: the preceding token must be a plain name (`Emily called`, `DAVID VISITED`).
-WEAK_TRAILERS = frozenset({"called", "visited", "phoned", "spoke", "reports", "states", "stated"})
-# The patient is named after these (`Patient John Smith`, `Pt Mary Jones`); the name must be a known name.
-PATIENT_WORDS = frozenset({"pt", "patient", "pts", "pt's"})
-RELATIONS = frozenset(
-    "dtr dtrs dau neice neices husb sis bro gf bf gd gs stepmother stepfather "
-    "son sons daughter daughters wife husband hsb sister sisters brother brothers niece nephew aunt uncle "
-    "mother father mom dad grandson granddaughter grandaughter grandchild cousin friend neighbor fiance "
-    "fiancee partner spouse proxy hcp guardian spokesperson boyfriend girlfriend sibling stepson "
-    "stepdaughter godson goddaughter".split()
+from annotators.deid.namewords import (
+    CREDENTIALS,
+    DOCTOR,
+    INITIAL,
+    NOT_NAME_ENDING,
+    NOT_NAMES,
+    PATIENT_WORDS,
+    RELATIONS,
+    SENTENCE_START,
+    SEP,
+    SUBJECT_VERBS,
+    TITLES,
+    TRAILERS,
+    VERBS,
+    WEAK_TRAILERS,
+    dotted_credential,
+    same_case,
+    tokens,
 )
-CREDENTIALS = frozenset(
-    "rn rrt md np pa-c sn cna lpn pharmd msw licsw lcsw do crna phd resident intern crt rnc licws".split()
-)
-# Clinical words that follow a title or precede a credential without being a name.
-_NOT_NAMES = frozenset(
-    "aware notified called paged informed updated made here in at to and or of with on for by team "
-    "office note pt patient service consult fellow attending resident covering per hosp micu team".split()
-)
-# Word endings of clinical verbs and nouns, never of a name found only by context (`sedated`, `waxing`).
-_NOT_NAME_ENDING = re.compile(r"(?:ed|ing|tion|sion|ment|ness|ity|ly|'d)\Z", re.I)
-_SEP = re.compile(r"\A[\s,.:;()\-/]*\Z")
-_SENTENCE_START = re.compile(r"(?:\A|[.!?:;|\n]|\s-)\s*\Z")
-_INITIAL = re.compile(r"\A[^\W\d_]\Z")
 
-
-def tokens(text: str) -> list[tuple[int, int, str]]:
-    """Word tokens of `text` as `(start, end, word)`; hyphens and punctuation separate tokens."""
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-
-
-def _dotted_credential(text: str, start: int) -> int:
-    """End of an `R.N.` / `M.D.` style credential starting at `start`, or -1."""
-    match = re.compile(r"(?:R\.\s?N|M\.\s?D|N\.\s?P|R\.\s?R\.\s?T)\.?", re.I).match(text, start)
-    return match.end() if match else -1
-
+__all__ = ["NameRecognizer"]
 
 class NameRecognizer(HilumRecognizer):
     """Patient, relative and clinician names, including initials, `Dr. X`, `MR. SMITH` and ALL CAPS."""
@@ -61,20 +41,20 @@ class NameRecognizer(HilumRecognizer):
 
     def _namelike(self, word: str) -> bool:
         low = word.lower()
-        if low in _NOT_NAMES or low in TITLES or low in RELATIONS or low in self.lexicon.stop_words:
+        if low in NOT_NAMES or low in TITLES or low in RELATIONS or low in self.lexicon.stop_words:
             return False
         if self.lexicon.is_medical(low) and not self.lexicon.is_plain_name(low):
             return False
-        return self.lexicon.is_name(low) or not (self.lexicon.is_common(low) or _NOT_NAME_ENDING.search(low))
+        return self.lexicon.is_name(low) or not (self.lexicon.is_common(low) or NOT_NAME_ENDING.search(low))
 
     def _lexical(self, word: str) -> float:
         """Score of a name found by the lexicon alone: 0.55 for an unambiguous name (`Okonkwo`), 0.5 for a
-        frequent word that is mostly a name (`Karen`, `SMITH`: kept only next to another name or in Title Case
+        frequent word that is mostly a name (`Renata`, `SMITH`: kept only next to another name or in Title Case
         inside a sentence), 0 otherwise."""
         low = word.lower()
         if len(low) < 3 or word.islower() or low in CREDENTIALS or not self.lexicon.is_plain_name(low):
             return 0.0
-        if low in TITLES or low in RELATIONS or low in _NOT_NAMES or low in PATIENT_WORDS:
+        if low in TITLES or low in RELATIONS or low in NOT_NAMES or low in PATIENT_WORDS:
             return 0.0
         return 0.5 if self.lexicon.is_common(low) else 0.55
 
@@ -83,10 +63,10 @@ class NameRecognizer(HilumRecognizer):
         if len(group) > 1:
             return False
         start, _end, word = toks[group[0]]
-        return word.isupper() or bool(_SENTENCE_START.search(text[max(0, start - 3) : start]))
+        return word.isupper() or bool(SENTENCE_START.search(text[max(0, start - 3) : start]))
 
     def _gap_ok(self, text: str, end: int, start: int, max_gap: int = 4) -> bool:
-        return start - end <= max_gap and bool(_SEP.match(text[end:start])) and "\n" not in text[end:start]
+        return start - end <= max_gap and bool(SEP.match(text[end:start])) and "\n" not in text[end:start]
 
     def find(self, text: str) -> Iterable[Hit]:
         """Name hits from titles, relations, credentials and the lexicon."""
@@ -96,27 +76,34 @@ class NameRecognizer(HilumRecognizer):
             low = word.lower()
             if low in TITLES and self._title_ok(text, toks, i):
                 self._after(text, toks, i, marked, 0.85, first_any=low not in ("ms", "md", "np"))
-            if low in RELATIONS:
+            if low in RELATIONS or (low.endswith("s") and low[:-1] in RELATIONS):
                 self._after(text, toks, i, marked, 0.7, first_any=False)
             elif low in PATIENT_WORDS:
                 self._after_patient(text, toks, i, marked)
-            elif low in CREDENTIALS or low in TRAILERS or _dotted_credential(text, start) > 0:
+            elif low in CREDENTIALS or low in TRAILERS or dotted_credential(text, start) > 0:
                 if low in TRAILERS and word.islower() and not text[: toks[i - 1][1]].islower():
                     continue
                 if low in ("do", "resident", "intern") and not word.isupper():
                     continue
                 self._before(text, toks, i, marked)
             elif low in WEAK_TRAILERS and i and self._gap_ok(text, toks[i - 1][1], start, 2):
-                if self.lexicon.is_plain_name(toks[i - 1][2]) and not toks[i - 1][2].islower():
+                prev = toks[i - 1][2]
+                if prev.lower() in RELATIONS or prev.lower() in PATIENT_WORDS:
+                    pass
+                elif self.lexicon.is_plain_name(prev) and (
+                    not prev.islower() or (prev in self.lexicon.first_names and low in ("called", "visited"))
+                ):
                     marked[i - 1] = max(marked.get(i - 1, 0.0), 0.6)
             self._initial(text, toks, i, marked)
             if i not in marked:
                 score = self._lexical(word)
+                if score == 0.5 and self._subject(text, toks, i):
+                    score = 0.6
                 if score:
                     marked[i] = score
         self._extend(text, toks, marked)
         groups: list[list[int]] = []
-        for i in sorted(marked):  # one span per run of adjacent name tokens (`J. Okafor`, `Mary Hulse`)
+        for i in sorted(marked):  # one span per run of adjacent name tokens (`J. Okafor`, `Renata Ellsworth`)
             if groups and i == groups[-1][-1] + 1 and self._gap_ok(text, toks[i - 1][1], toks[i][0], 2):
                 groups[-1].append(i)
             else:
@@ -126,8 +113,18 @@ class NameRecognizer(HilumRecognizer):
                 continue
             yield toks[group[0]][0], toks[group[-1]][1], max(marked[g] for g in group)
 
+    def _subject(self, text: str, toks: list[tuple[int, int, str]], i: int) -> bool:
+        """A frequent first name as the subject of a verb (`RENATA IS ON VACATION`, `Ivo says`)."""
+        return (
+            i + 1 < len(toks)
+            and toks[i][2].lower() in self.lexicon.first_names
+            and toks[i + 1][2].lower() in SUBJECT_VERBS
+            and same_case(toks[i + 1][2], toks[i][2].lower() if toks[i][2].istitle() else toks[i][2])
+            and self._gap_ok(text, toks[i][1], toks[i + 1][0], 1)
+        )
+
     def _surname_after(self, first: str, word: str) -> bool:
-        """An unknown word in the same case right after a first name is its surname (`KAREN YANULIS`)."""
+        """An unknown word in the same case right after a first name is its surname (`RENATA VANTONGEREN`)."""
         lex = self.lexicon
         low = word.lower()
         return (
@@ -136,14 +133,14 @@ class NameRecognizer(HilumRecognizer):
             and (word.isupper() if first.isupper() else word.istitle() and first.istitle())
             and not lex.is_common(low)
             and not lex.is_medical(low)
-            and not _NOT_NAME_ENDING.search(low)
+            and (word.istitle() or not NOT_NAME_ENDING.search(low))
             and low not in CREDENTIALS
         )
 
     @staticmethod
-    def _doctor(text: str, tok: tuple[int, int, str]) -> bool:
-        """`Dr`/`Drs`/`Doctor`: whatever word follows is a name (`dr small`, `Dr. Art White`)."""
-        return tok[2].lower() in ("dr", "drs", "doctor")
+    def _doctor(title: str) -> bool:
+        """`Dr`/`Drs`/`Doctor`: whatever word follows is a name (`dr long`, `Dr. Ivo Gray`)."""
+        return title.lower() in ("dr", "drs", "doctor")
 
     def _title_ok(self, text: str, toks: list[tuple[int, int, str]], i: int) -> bool:
         """A title is followed by a name after a space or a dot (`Dr. X`, `MS SMITH`; not `MS: sedated`);
@@ -151,8 +148,10 @@ class NameRecognizer(HilumRecognizer):
         if i + 1 >= len(toks) or not re.fullmatch(r"\.\s{0,3}|\s{1,3}", text[toks[i][1] : toks[i + 1][0]]):
             return False
         low, nxt = toks[i][2].lower(), toks[i + 1][2]
-        if low not in ("ms", "md", "np"):
+        if low not in ("ms", "md", "np") or self._sandwiched(text, toks, i + 1):
             return True
+        if low == "ms" and INITIAL.match(nxt) and nxt.isupper() and text[toks[i + 1][1] : toks[i + 1][1] + 1] == ".":
+            return True  # `MS Q. CARE`
         if nxt.isupper() and not text[toks[i][1] : toks[i + 1][0]].strip():
             return self._namelike(nxt) and len(nxt) > 2
         if low == "np" and re.search(r"\d\s?l\s*\Z", text[max(0, toks[i][0] - 5) : toks[i][0]], re.I):
@@ -173,9 +172,9 @@ class NameRecognizer(HilumRecognizer):
             j += 1
 
     def _initial(self, text: str, toks: list[tuple[int, int, str]], i: int, marked: dict[int, float]) -> None:
-        """`J. Chang`, `W. MAROTTA`, `d. renna`: an initial with a dot, then a name or an unknown word."""
+        """`J. Chang`, `W. HALVORSEN`, `d. brannigan`: an initial with a dot, then a name or an unknown word."""
         start, end, word = toks[i]
-        if not _INITIAL.match(word) or i + 1 >= len(toks) or text[end : end + 1] != ".":
+        if not INITIAL.match(word) or i + 1 >= len(toks) or text[end : end + 1] != ".":
             return
         if start and text[start - 1] not in " \t(":
             return
@@ -183,10 +182,12 @@ class NameRecognizer(HilumRecognizer):
         if not re.fullmatch(r"\.[ \t]{1,2}", text[end:nstart]) or len(nxt) < 2 or word.islower() != nxt.islower():
             return
         low = nxt.lower()
-        if self.lexicon.is_medical(low) or low in self.lexicon.stop_words or low in _NOT_NAMES:
+        if self.lexicon.is_medical(low) or low in self.lexicon.stop_words or low in NOT_NAMES:
             return
-        unknown_title = nxt.istitle() and not self.lexicon.is_common(low) and not _NOT_NAME_ENDING.search(low)
-        if self.lexicon.is_plain_name(low) or unknown_title:
+        unknown = not (self.lexicon.is_common(low) or self.lexicon.is_common(low.removesuffix("s")))
+        unknown = unknown and not NOT_NAME_ENDING.search(low)
+        same_case = nxt.istitle() or (nxt.isupper() and len(nxt) > 3) or (nxt.islower() and len(nxt) > 3)
+        if self.lexicon.is_plain_name(low) or (unknown and same_case):
             marked.setdefault(i, 0.6)
             marked.setdefault(i + 1, 0.6)
 
@@ -199,54 +200,112 @@ class NameRecognizer(HilumRecognizer):
         score: float,
         first_any: bool,
     ) -> None:
+        """Up to three name words after a title or a relation (`Dr. Ivo Gray`, `Drs X and Y`, `son ivo`)."""
         j, taken = i + 1, 0
         while j < len(toks) and taken < 3 and self._gap_ok(text, toks[j - 1][1], toks[j][0]):
             word = toks[j][2]
-            if _INITIAL.match(word) and text[toks[j][1] : toks[j][1] + 1] == ".":
+            if INITIAL.match(word) and text[toks[j][1] : toks[j][1] + 1] == ".":
                 marked[j] = score
             elif word.lower() in ("and", "&") and taken:
                 pass
-            elif self._namelike(word) or (
-                first_any
-                and taken == 0
-                and word.lower() not in _NOT_NAMES
-                and (not self.lexicon.is_common(word) or self._doctor(text, toks[i]))
-                and word.lower() not in self.lexicon.stop_words
-                and not _NOT_NAME_ENDING.search(word)
-            ):
+            elif self._namelike(word) or (first_any and taken == 0 and self._any_first(word, toks[i][2])):
                 marked[j] = score
                 taken += 1
-            elif (
-                taken == 0
-                and self.lexicon.is_name(word)
-                and word.lower() not in _NOT_NAMES
-                and word.lower() not in self.lexicon.stop_words
-            ):
+            elif self._title_name(text, toks, i, j, taken):
                 marked[j] = score * 0.9
                 taken += 1
             else:
                 break
             j += 1
 
+    def _any_first(self, word: str, title: str) -> bool:
+        """After `Dr`/`Mr`/`Mrs` the first word is a name unless it is a frequent or clinical-looking word
+        (`Dr` also takes frequent words: `dr long`)."""
+        low = word.lower()
+        return (
+            low not in NOT_NAMES
+            and (not self.lexicon.is_common(low) or self._doctor(title))
+            and low not in self.lexicon.stop_words
+            and not NOT_NAME_ENDING.search(word)
+        )
+
+    def _title_name(self, text: str, toks: list[tuple[int, int, str]], i: int, j: int, taken: int) -> bool:
+        """Weaker evidence for a name word after a title: a known name (`dr long`, `Dr. Ivo Gray`), a proper
+        word after a doctor's title whatever its ending (`md Quisenberry`), a word between a title and a trailer
+        (`NP ODALYS AWARE`), a bare capital after `Mr`/`Mrs` (`mr Q remained`)."""
+        word = toks[j][2]
+        low = word.lower()
+        lex = self.lexicon
+        doctor = toks[i][2].lower() in DOCTOR
+        if taken == 0 and len(word) == 1 and word.isupper() and toks[i][2].lower() in ("mr", "mrs"):
+            return text[toks[j][1] : toks[j][1] + 1] == " "
+        if low in NOT_NAMES or low in VERBS or low in CREDENTIALS:
+            return False
+        if taken == 0 and lex.is_name(low) and (low not in lex.stop_words or doctor):
+            return True
+        if taken and lex.is_name(low) and same_case(word, toks[j - 1][2]):
+            return True
+        if doctor and not word.islower() and not (lex.is_common(low) or lex.is_medical(low)):
+            return True
+        return taken == 0 and self._sandwiched(text, toks, j)
+
+    def _sandwiched(self, text: str, toks: list[tuple[int, int, str]], j: int) -> bool:
+        """The word at `j` stands alone between a title and a trailer (`NP ODALYS AWARE`, `Dr X notified`)."""
+        if j + 1 >= len(toks) or toks[j + 1][2].lower() not in TRAILERS | WEAK_TRAILERS:
+            return False
+        low = toks[j][2].lower()
+        lex = self.lexicon
+        return (
+            len(low) > 1
+            and self._gap_ok(text, toks[j][1], toks[j + 1][0], 2)
+            and low not in lex.stop_words
+            and low not in NOT_NAMES
+            and low not in CREDENTIALS
+            and low not in RELATIONS
+            and low not in TITLES
+            and not lex.is_medical(low)
+        )
+
     def _before(self, text: str, toks: list[tuple[int, int, str]], i: int, marked: dict[int, float]) -> None:
+        """Up to three name words before a credential or a trailer (`J. Ng, MD`, `Ivo Gray-Long RN`)."""
         j = i - 1
         while j >= 0 and i - j <= 3 and self._gap_ok(text, toks[j][1], toks[j + 1][0], 3):
             word = toks[j][2]
+            initialled = word.istitle() and self._initial_before(text, toks, j) and not self.lexicon.is_medical(word)
             if (
                 len(word) > 2
                 and word.lower() not in self.lexicon.stop_words
                 and (self._namelike(word) or self.lexicon.is_name(word))
-            ) or (_INITIAL.match(word) and text[toks[j][1] : toks[j][1] + 1] == "."):
+            ) or initialled or self._double_barrelled(text, toks, j) or (
+                INITIAL.match(word) and text[toks[j][1] : toks[j][1] + 1] == "."
+            ):
                 low = word.lower()
-                if low in _NOT_NAMES or low in CREDENTIALS or low in TITLES or low in RELATIONS:
+                if low in NOT_NAMES or low in CREDENTIALS or low in TITLES or low in RELATIONS:
                     break
                 marked[j] = 0.7
             else:
                 break
             j -= 1
 
+    @staticmethod
+    def _initial_before(text: str, toks: list[tuple[int, int, str]], j: int) -> bool:
+        """Token `j` follows an initial with a dot (`J. Ng`)."""
+        return j > 0 and bool(INITIAL.match(toks[j - 1][2])) and text[toks[j - 1][1] : toks[j][0]].startswith(".")
+
+    def _double_barrelled(self, text: str, toks: list[tuple[int, int, str]], j: int) -> bool:
+        """The second half of a hyphenated Title Case surname (`Gray-Long`), whatever the word."""
+        word = toks[j][2]
+        return (
+            j > 0
+            and word.istitle()
+            and toks[j - 1][2].istitle()
+            and text[toks[j - 1][1] : toks[j][0]] == "-"
+            and not self.lexicon.is_medical(word)
+            and not self.lexicon.is_medical(toks[j - 1][2])
+        )
+
     def _extend(self, text: str, toks: list[tuple[int, int, str]], marked: dict[int, float]) -> None:
-        """Grow marked names over adjacent initials and name-like neighbours (`L. RUUSKA`, `Mary Hulse`)."""
+        """Grow marked names over adjacent initials and name-like neighbours (`L. KOWALCZYK`, `Renata Ellsworth`)."""
         for i in sorted(marked):
             for j in (i - 1, i + 1):
                 if j < 0 or j >= len(toks) or j in marked:
@@ -256,9 +315,9 @@ class NameRecognizer(HilumRecognizer):
                     continue
                 word = toks[j][2]
                 low = word.lower()
-                if low in TITLES or low in RELATIONS or low in CREDENTIALS or low in _NOT_NAMES:
+                if low in TITLES or low in RELATIONS or low in CREDENTIALS or low in NOT_NAMES:
                     continue
-                if (_INITIAL.match(word) and j < i and text[toks[j][1] : toks[j][1] + 1] == ".") or (
+                if (INITIAL.match(word) and j < i and text[toks[j][1] : toks[j][1] + 1] == ".") or (
                     self.lexicon.is_plain_name(low) and not word.islower()
                 ):
                     marked[j] = marked[i] * 0.9

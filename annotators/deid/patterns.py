@@ -28,9 +28,13 @@ _NOT_ORDINAL_NOUN = (
     r"(?!\s*(?:floor|ics|intercostal|grade|degree|time|dose|cranial|nerve|toe|finger|rib|ventricle"
     r"|generation|percentile|trimester|heart sound|hd|day|pod|week|attempt|step|trial|set|line|lumen|lead|cycle))"
 )
+# A numeric date is not part of a longer number, range or ratio; a dash or colon right before it is a
+# separator only after a word (`TOXICITY-9/2/92`, `HX:8/30`), a dash after it only before a non-digit (`3/16->`).
+_DATE_START = r"(?<![\d/.'])(?<![\d/.%][:\-])"
+_DATE_END = r"(?![/\d]|-\d|\.\d)"
 _DATE_PATTERNS = [
-    (re.compile(rf"(?<![\d/.:\-])(?:{_MONTH_NUM}/{_DAY}(?:[/\-.]{_YEAR})?)(?![/\d\-]|\.\d)"), 0.85),
-    (re.compile(rf"(?<![\d/.:\-])(?:{_MONTH_NUM}-{_DAY}[\-.]{_YEAR})(?![/\d\-]|\.\d)"), 0.85),
+    (re.compile(rf"{_DATE_START}(?:{_MONTH_NUM}/{_DAY}(?:[/\-.]{_YEAR})?){_DATE_END}"), 0.85),
+    (re.compile(rf"{_DATE_START}(?:{_MONTH_NUM}-{_DAY}[\-.]{_YEAR}){_DATE_END}"), 0.85),
     (re.compile(rf"(?<![\d/.:])(?:{_MONTH_NUM}/(?:[4-9]\d|(?:19|20)\d\d))(?![/\d])"), 0.7),
     (
         re.compile(
@@ -48,14 +52,15 @@ _DATE_PATTERNS = [
     (
         re.compile(
             r"\b(?:dx|dx'd|diagnosed|mi|cabg|cva|ptca|pci|stent|pacer|repair|replacement|"
-            r"removal|surgery|tia|chf|ca|avr|mvr|aicd|ppm|hx|s/p)\s+(?:in\s+)?(?P<phi>(?:19|20)?\d{2})\b"
+            r"removal|surgery|tia|chf|ca|avr|mvr|aicd|ppm|hx|s/p|[a-z]+(?:ectomy|otomy|ostomy|plasty))\s+(?:in\s+)?"
+            r"(?P<phi>(?:19|20)?\d{2})\b"
             rf"(?![.:/]\d|\s*(?:-\s*\d|{_UNITS}\b|yo\b|y/o|yr|year|old|%))",
             _I,
         ),
         0.5,
     ),
 ]
-_YEAR4 = re.compile(r"(?<![\d.:/\-#])(?:19[3-9]\d|20[0-3]\d)(?![\d:]|\.\d)")
+_YEAR4 = re.compile(r"(?<![\d.:/\-#])(?:19[3-9]\d|20[0-3]\d)(?:'?s\b)?(?![\d:]|\.\d)", _I)
 _NOT_YEAR_BEFORE = re.compile(
     r"(?:\bat|@|~|\bby|\bfrom|\bto|\buntil|\btill|\bbetween|\bq|-|>|\bx|\bof|\bapprox|\baprox|\bdue|\bcpks?)\s*\Z",
     _I,
@@ -63,14 +68,18 @@ _NOT_YEAR_BEFORE = re.compile(
 _NOT_YEAR_AFTER = re.compile(rf"\A\s*(?:-|to\b|{_UNITS}\b|am\b|pm\b|hours?\b|hrs?\b|cal|kcal)", _I)
 
 
+# Ventilator modes, `x` (times), strengths and rates before a fraction; `R AC` is the antecubital fossa.
 _NOT_DATE_BEFORE = re.compile(
-    r"(?:peep|ps|psv|cpap|bipap|ipap|epap|ips|eps|ac|imv|simv|x|strength|rate|ratio|bp|dose)[\s:]*\Z", _I
+    r"\b(?:peep|ps|psv|cpap|bipap|ipap|epap|ips|eps|(?<!\b[rl]\s)ac|imv|simv|x|strength|rate|ratio|bp|dose)[\s:]*\Z",
+    _I,
 )
-_NOT_DATE_AFTER = re.compile(rf"\A\s*(?:strength|ns|{_UNITS}\b|bipap|cpap|peep|ps\b|/?\d*\s*%|ips|psv)", _I)
+_NOT_DATE_AFTER = re.compile(
+    rf"\A\s*(?:strength|ns|{_UNITS}\b|bipap|cpap|peep|ps\b|/?\d*\s*%|ips|psv|sem\b|hsm\b|murmur)", _I
+)
 # Ventilator settings (`CPAP 5/5`, `PSV 10/5/40%`) and pain scores (`CP 4/10`, `8/10 pain`) near the fraction.
 _VENT_BEFORE = re.compile(
     r"(?:peep|\bps|psv|cpap|bi-?pap|ipap|epap|\bips|\beps|\bimv|simv|mask ventilation|flowby|settings|"
-    r"weaning trial)[^.;|\n]{0,12}\Z",
+    r"weaning trial)(?:[^.;|\n]|\.\d){0,30}\Z",
     _I,
 )
 _PAIN = re.compile(r"(?:pain|\bcp\b|discomfort|pressure|scale|c/o|angina|rates?)[^.;|\n]{0,20}\Z", _I)
@@ -145,9 +154,10 @@ class AgeRecognizer(HilumRecognizer):
 _PHONE_PATTERNS = [
     (re.compile(r"(?<![\d/.\-])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]{0,2}\d{3}[\s.\-]?\d{4}(?![\d/])"), 0.75),
     (re.compile(r"(?<![\d/.\-])\d{3}[.\-]\d{4}(?![\d/.])"), 0.5),
+    (re.compile(r"\((?P<phi>\d{3}[\s.\-]\d{3}[\s.\-]\d{4,5})\)"), 0.6),
     (
         re.compile(
-            r"\b(?:pager|page|pg|beeper|bpr|ext|extension|phone|tel|cell|fax|home|work|office)\s*(?:#|no\.?)?"
+            r"\b(?:pager|page|pg|beeper|bpr|ext|extension|phone|tel|cell|fax|home|work|office)\s*(?:#|no\.?|number|num)?"
             r"\s*[:\-]?\s*(?P<phi>\d[\d\s\-]{3,14}\d)\b",
             _I,
         ),

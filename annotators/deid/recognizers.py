@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from presidio_analyzer import RecognizerResult
 
 from annotators.deid.base import VERSION, HilumRecognizer
+from annotators.deid.cues import ContextNameRecognizer
 from annotators.deid.names import NameRecognizer
 from annotators.deid.patterns import (
     AddressRecognizer,
@@ -28,6 +29,7 @@ RECOGNIZERS: dict[str, type[HilumRecognizer]] = {
     for cls in (
         DateRecognizer, AgeRecognizer, PhoneRecognizer, IdRecognizer, AddressRecognizer, ZipRecognizer,
         DeviceRecognizer, LicenseRecognizer, InstitutionRecognizer, LocationRecognizer, NameRecognizer,
+        ContextNameRecognizer,
     )
 }  # fmt: skip
 
