@@ -64,3 +64,34 @@ def test_bad_arguments() -> None:
     text = "ab"
     with pytest.raises(ValueError, match="overlaps"):
         redact(text, [PhiSpan(0, 2, "ID", 1, "t"), PhiSpan(1, 2, "ID", 1, "t")], mode="tag")
+
+
+def test_the_same_identifier_gets_the_same_surrogate_in_text_and_dicom_headers() -> None:
+    """One patient, one secret: a name in a report and the same name in a DICOM free-text descriptor become the
+    same surrogate, and a date in the report moves by the same number of days as the study date in the header."""
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    from annotators.deid import analyze
+    from annotators.deid.dicom import deidentify_dataset
+
+    secret, patient = "s3cret", "PX-4471"
+    report = "Follow-up for Margarethe Okonkwo-Baptiste on 03/14/2021."
+    spans = [s for s in analyze(report) if s.label in ("NAME", "DATE")]
+    assert {report[s.start:s.end] for s in spans} >= {"Margarethe Okonkwo-Baptiste", "03/14/2021"}
+    text = redact(report, spans, secret=secret, patient_key=patient)
+
+    ds = Dataset()
+    ds.PatientID, ds.StudyInstanceUID, ds.SOPInstanceUID = patient, generate_uid(), generate_uid()
+    ds.StudyDate = "20210314"
+    ds.StudyDescription = "Follow-up for Margarethe Okonkwo-Baptiste"
+    out, _report = deidentify_dataset(
+        ds, secret=secret, patient_key=patient, options=["clean-descriptors", "retain-longitudinal-modified-dates"]
+    )
+    name = surrogate("Margarethe Okonkwo-Baptiste", "NAME", secret=secret, patient_key=patient)
+    assert name in text and name in str(out.StudyDescription)
+    assert "Okonkwo" not in str(out.StudyDescription)
+    moved = surrogate("03/14/2021", "DATE", secret=secret, patient_key=patient)
+    assert moved in text
+    month, day, year = moved.split("/")
+    assert str(out.StudyDate) == f"{year}{int(month):02d}{int(day):02d}"
