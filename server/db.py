@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -33,7 +34,37 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        _serialize_sqlite_writers(engine)
     return engine
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    """SQLite has one writer at a time; a second writer waits in SQLite's busy handler, which sleeps in steps
+    of up to 100 ms, so under concurrent saves the unlucky ones wait far longer than the lock was held. Writers
+    of this process queue on a lock instead, taken at a transaction's first write and released at its end, and
+    wake as soon as it is free. (Other processes, e.g. Celery workers, still meet the busy handler.)"""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not conn.info.get("hilum_writer") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            if lock.acquire(timeout=30):  # past that, SQLite's own busy timeout decides
+                conn.info["hilum_writer"] = True
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop("hilum_writer", False):
+            lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:  # a connection returned mid-transaction
+        if record.info.pop("hilum_writer", False):
+            lock.release()
 
 
 def init_app(app: Flask) -> None:
