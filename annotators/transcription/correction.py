@@ -8,6 +8,11 @@ Three rules, tried at each position (merge, then term, then spelling), each need
   vocabulary word (or its plural) is never replaced ("right upper lobe" stays, though "right lower lobe"
   exists), and the word's probability is the audio's evidence: a common English word the engine was sure of
   stays, whatever term it would complete ("the lungs are expanded" at 0.97).
+- ``pair``: one or two doubtful words next to a word they form a pair of term words with, when the pair
+  sounds alike by its consonant skeleton ("heart eyes" → "heart size" from "borderline heart size", "thoracic
+  order" → "thoracic aorta", "granular mattress disease" → "granulomatous disease"). The context is one word,
+  so the evidence is the sound of the whole pair and the engine's doubt: no word it was fairly sure of
+  (`PAIR_DOUBT`), no function word, no vocabulary word is replaced.
 - ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
   megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common.
 - ``spelling``: one word unknown to general English, and no inflection of a vocabulary word, that reads like
@@ -25,7 +30,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from annotators.transcription.result import Correction, Word
-from annotators.transcription.vocabulary import Vocabulary, tokens, zipf
+from annotators.transcription.vocabulary import FUNCTION_ZIPF, Vocabulary, tokens, zipf
 
 TERM_SCORE = 0.72
 SPLIT_TERM_SCORE = 0.8  # two heard words joined into one term word: the context and a closer match
@@ -35,6 +40,9 @@ SPELLING_SCORE = 0.82
 MERGE_SCORE = 0.86
 MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alone
 COMMON_ZIPF = 3.0  # at or above: a word of general English, not a misspelling
+PAIR_SCORE = 0.85  # consonant skeletons of the heard and the term word, with the anchor's edge
+PAIR_EDGE = 3  # letters of the anchor word compared with the pair: a sound may run across the two words
+PAIR_DOUBT = 0.9  # a pair correction replaces only words heard with less probability than this
 _EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 _PHONETIC = [(r"ph", "f"), (r"ck", "k"), (r"qu", "kw"), (r"x", "ks"), (r"c(?=[eiy])", "s"), (r"c", "k"),
              (r"y", "i"), (r"z", "s"), (r"ae", "e"), (r"oe", "e"), (r"^pn", "n"), (r"^ps", "s"), (r"eu|ew|oo", "u"),
@@ -47,6 +55,16 @@ def phonetic(word: str) -> str:
     for pattern, repl in _PHONETIC:
         key = re.sub(pattern, repl, key)
     return key
+
+
+_VOICED = str.maketrans("dbgvaeiouy", "tpkfaaaaaa")
+
+
+def skeleton(text: str) -> str:
+    """The consonants of `text` as they sound, voicing ignored (d/t, b/p, g/k, v/f), repeats collapsed, a
+    leading vowel kept as "a": what survives when a word is misheard as another ("order" ~ "aorta")."""
+    key = phonetic(text.replace(" ", "")).translate(_VOICED)
+    return re.sub(r"(.)\1+", r"\1", key[:1] + key[1:].replace("a", ""))
 
 
 def similarity(a: str, b: str, floor: float = 0.0) -> float:
@@ -108,6 +126,41 @@ def _term_rule(
                     if score >= threshold and (best is None or score > best[2]):
                         best = (m, target, score, term)
     return best
+
+
+def _pair_rule(
+    words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary
+) -> tuple[int, str, float, str] | None:
+    """(heard words replaced, term word, score, pair): the one or two doubtful words heard from `i`, with the
+    word before or after them, sound like a pair of adjacent term words (see the module's ``pair`` rule)."""
+    best: tuple[int, str, float, str] | None = None
+    for m in (1, 2):
+        heard = norms[i: i + m]
+        if len(heard) != m or any(not h or h.isdigit() or h in vocab.words or zipf(h) >= FUNCTION_ZIPF
+                                  or w.prob >= PAIR_DOUBT for h, w in zip(heard, words[i: i + m], strict=True)):
+            break
+        if _sentence_end(words[i: i + m - 1]):
+            break
+        joined = "".join(heard)
+        sides = []
+        if i > 0 and norms[i - 1] and not _sentence_end(words[i - 1: i]):
+            sides.append((1, norms[i - 1]))
+        if i + m < len(norms) and norms[i + m] and not _sentence_end(words[i + m - 1: i + m]):
+            sides.append((0, norms[i + m]))
+        for side, anchor in sides:
+            for target, pair in vocab.pairs.get((side, anchor), ()):
+                if target in heard:
+                    continue
+                edge = anchor[-PAIR_EDGE:] if side else anchor[:PAIR_EDGE]  # where the two words' sounds meet
+                said, wanted = (edge + joined, edge + target) if side else (joined + edge, target + edge)
+                score = SequenceMatcher(None, skeleton(said), skeleton(wanted)).ratio()
+                if score >= PAIR_SCORE and (best is None or score > best[2]):
+                    best = (m, target, score, pair)
+    return best
+
+
+def _sentence_end(words: Sequence[Word]) -> bool:
+    return any(re.search(r"[.;:?!]$", w.word) for w in words)
 
 
 def _heard_as_said(word: Word, norm: str, target: str) -> bool:
@@ -187,6 +240,9 @@ def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) 
         return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
         return None
+    pair = _pair_rule(words, norms, i, vocab)
+    if pair:
+        return pair[0], pair[1], pair[2], f"pair:{pair[3]}"
     if zipf(word) < COMMON_ZIPF and len(word) >= 5 and not _inflected(word, vocab):
         single = _single_rule(word, vocab, SPELLING_SCORE)
         if single:

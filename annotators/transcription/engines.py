@@ -25,6 +25,7 @@ from annotators.transcription.engine import (
     reached_the_end,
 )
 from annotators.transcription.result import Segment, TranscriptionError
+from annotators.transcription.whisper_window import first_window
 
 
 class OpenAIWhisperEngine(TranscriptionEngine):
@@ -59,28 +60,47 @@ class OpenAIWhisperEngine(TranscriptionEngine):
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
         model = self._loaded
         language = options.language or (None if model.is_multilingual else "en")
-        result = model.transcribe(
+        if not one_window(samples, options):
+            result = self._library_transcribe(samples, options, language, options.initial_prompt)
+            return EngineOutput(_segments(result["segments"]), str(result.get("language") or language or ""))
+        # faster-whisper's rule: the first window's pass alone when it heard words to (nearly) the end
+        first = first_window(model, samples, options, language, fp16=self.device == "cuda")
+        segments = _segments(first.segments)
+        if first.next_start is None or reached_the_end(samples, _last_words(segments)):
+            return EngineOutput(segments, first.language)
+        carried = (options.initial_prompt or "") + "".join(s["text"] for s in first.segments)
+        rest = self._library_transcribe(samples, options, first.language,
+                                        carried if options.condition_on_previous_text else None,
+                                        clip_timestamps=[first.next_start])
+        return EngineOutput(segments + _segments(rest["segments"]), first.language)
+
+    def _library_transcribe(self, samples: np.ndarray, options: DecodeOptions, language: str | None,
+                            prompt: str | None, **more: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._loaded.transcribe(
             samples,
             language=language,
             fp16=self.device == "cuda",
             beam_size=options.beam_size if options.beam_size > 1 else None,
             best_of=options.best_of,
             temperature=options.temperatures,
-            initial_prompt=options.initial_prompt,
+            initial_prompt=prompt,
             condition_on_previous_text=options.condition_on_previous_text,
             without_timestamps=options.without_timestamps,
             word_timestamps=True,
             verbose=None,
+            **more,
         )
-        first_only = one_window(samples, options)
-        segments: list[Segment] = []
-        for s in result["segments"]:
-            words = tuple(make_word(w["word"], w["start"], w["end"], w["probability"]) for w in s.get("words", []))
-            if not is_hallucination(float(s.get("no_speech_prob", 0.0)), words):
-                segments.append(Segment(float(s["start"]), float(s["end"]), s["text"], words))
-            if first_only and reached_the_end(samples, _last_words(segments)):
-                break  # the rest is the trailing pause (faster-whisper does not decode it; keep both equal)
-        return EngineOutput(segments, str(result.get("language") or language or ""))
+        return result
+
+
+def _segments(found: list[dict[str, Any]]) -> list[Segment]:
+    """openai-whisper's segment dicts as `Segment`s, without the ones it invented on silence."""
+    segments: list[Segment] = []
+    for s in found:
+        words = tuple(make_word(w["word"], w["start"], w["end"], w["probability"]) for w in s.get("words", []))
+        if not is_hallucination(float(s.get("no_speech_prob", 0.0)), words):
+            segments.append(Segment(float(s["start"]), float(s["end"]), s["text"], words))
+    return segments
 
 
 def _warm_tokenizer(model: Any) -> None:

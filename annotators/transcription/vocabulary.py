@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 RARE_ZIPF = 3.5  # words rarer than this in general English are what a general model mishears
+FUNCTION_ZIPF = 6.0  # "is", "of", "the": too frequent to anchor or be a sound-alike correction
 PROMPT_CHARS = 600  # whisper keeps the last 223 prompt tokens; ~4 characters a token leaves room
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _PRIORITY = {"FINDING": 0, "ANATOMY": 1, "DEVICE": 2, "PROCEDURE": 3}
@@ -63,6 +64,19 @@ class Vocabulary:
                 continue
             for j, word in enumerate(term):
                 index.setdefault((j, term[:j] + term[j + 1:]), []).append((word, " ".join(term)))
+        return {k: tuple(v) for k, v in index.items()}
+
+    @functools.cached_property
+    def pairs(self) -> dict[tuple[int, str], tuple[tuple[str, str], ...]]:
+        """Adjacent word pairs of the terms by (side of the anchor word: 0 it follows, 1 it precedes, the
+        anchor) → (the other word, the pair): "heart size" from "borderline heart size" makes (1, "heart") →
+        ("size", "heart size"). Function words neither anchor nor are offered."""
+        index: dict[tuple[int, str], dict[tuple[str, str], None]] = {}
+        for term in self.terms:
+            for a, b in zip(term, term[1:], strict=False):
+                if zipf(a) < FUNCTION_ZIPF and zipf(b) < FUNCTION_ZIPF and a != b:
+                    index.setdefault((1, a), {})[(b, f"{a} {b}")] = None
+                    index.setdefault((0, b), {})[(a, f"{a} {b}")] = None
         return {k: tuple(v) for k, v in index.items()}
 
     @functools.cached_property

@@ -24,6 +24,7 @@ from annotators.transcription import (
     UnknownEngineError,
     UnknownModelError,
     Word,
+    decoding,
     get_engine,
     transcribe,
     transcribe_samples,
@@ -208,3 +209,24 @@ def test_a_second_pass_runs_only_when_the_first_stopped_early(seconds, last_end,
     samples = np.zeros(int(seconds * 16000), dtype=np.float32)
     words = () if last_end is None else (Word(start=last_end - 0.4, end=last_end, word="effusion", prob=0.9),)
     assert reached_the_end(samples, words) is reached
+
+
+def test_openai_whisper_decodes_only_the_first_window_when_it_reached_the_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = get_engine("openai-whisper", "tiny.en")
+    engine.load()
+    model = engine._loaded
+    decode, library = model.decode, model.transcribe
+    calls: list[str] = []
+    monkeypatch.setattr(model, "decode", lambda *a, **k: calls.append("decode") or decode(*a, **k))
+    monkeypatch.setattr(model, "transcribe", lambda *a, **k: calls.append(f"rest {k['clip_timestamps']}")
+                        or library(*a, **k))
+    speech = transcribe(DICTATION, engine, vocabulary=False, options=GREEDY)
+    assert "right upper lobe" in speech.text and calls == ["decode"]  # no pass over the trailing pause
+
+    calls.clear()  # 3 s of quiet after the words: the first pass stopped early, so the rest is decoded too
+    samples = np.concatenate([decoding.load(DICTATION), np.zeros(3 * 16000, dtype=np.float32)])
+    paused = transcribe_samples(samples, engine, vocabulary=False, options=GREEDY)
+    assert calls[0] == "decode" and calls[1].startswith("rest [5."), calls  # the rest by the library
+    faster = transcribe_samples(samples, get_engine("faster-whisper", "tiny.en"), vocabulary=False, options=GREEDY)
+    assert paused.text == faster.text and "right upper lobe" in paused.text

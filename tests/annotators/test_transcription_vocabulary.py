@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotators.transcription.correction import correct, revert, similarity
+from annotators.transcription.correction import correct, revert, similarity, skeleton
 from annotators.transcription.result import Word, join_words
 from annotators.transcription.vocabulary import Vocabulary, from_ontology
 
@@ -85,6 +85,30 @@ def test_word_probability_is_the_audio_evidence(vocab: Vocabulary, prob: float, 
     heard[-1] = Word(3.0, 3.8, "expanded.", prob)
     fixed, _ = correct(heard, vocab)
     assert join_words(fixed) == expected
+
+
+@pytest.mark.parametrize("heard, doubt, expected", [
+    # a doubtful word that sounds like the term word paired with its neighbour (a pair of a longer term)
+    ("Normal heart eyes.", 0.7, "Normal heart size."),
+    ("Tortuous thoracic order.", 0.6, "Tortuous thoracic aorta."),
+    ("Old granular mattress disease.", 0.2, "Old granulomatous disease."),  # two heard words, anchor after
+    ("Normal heart eyes.", 0.97, "Normal heart eyes."),  # the engine was sure: what was said
+    ("The heart is normal.", 0.5, "The heart is normal."),  # a function word is never a sound-alike
+    ("A thoracic border.", 0.5, "A thoracic border."),  # sounds too unlike "aorta"
+])
+def test_sound_alike_pairs_need_doubt(vocab: Vocabulary, heard: str, doubt: float, expected: str) -> None:
+    sure = {"Normal", "Tortuous", "Old", "The", "A", "thoracic", "heart", "disease.", "normal."}
+    words = [Word(float(i), i + 0.8, t, 0.99 if t in sure else doubt) for i, t in enumerate(heard.split())]
+    fixed, corrections = correct(words, vocab)
+    assert join_words(fixed) == expected
+    assert all(c.rule.startswith("pair:") for c in corrections)
+    assert [w.word for w in revert(fixed, corrections)] == heard.split()
+    assert [(w.start, w.end) for w in fixed][0] == (0.0, 0.8)
+
+
+def test_skeleton_keeps_the_consonants_as_heard() -> None:
+    assert skeleton("order") == "artr" and skeleton("aorta") == "art"  # voicing and vowels left out
+    assert skeleton("heart eyes") == skeleton("heart size") == "hrts"
 
 
 def test_capitals_and_punctuation_are_kept(vocab: Vocabulary) -> None:
