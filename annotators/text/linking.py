@@ -20,7 +20,9 @@ only, in MeSH's own phrasing (`renal failure` → kidney failure, `lung cancer` 
 `annotators.text.phrasing`; scores weighted by `PHRASING_WEIGHT`). An entity that no lexicon entry matched is
 ranked with a prior learnt from the training split with the aliases: a concept whose training mentions had the
 entity's label gains `LABEL_WEIGHT` (plus a little per mention), one whose mentions had only other labels loses it;
-the scores reported stay the similarities.
+the scores reported stay the similarities. The ranking also adds `rerank.COVER_WEIGHT` times the share of the
+mention's words that one of the concept's names has (`iron dextran` → Iron-Dextran Complex before Dextrans;
+`annotators.text.rerank`).
 """
 
 import math
@@ -36,6 +38,7 @@ from annotators.text.abbreviations import expand, listed
 from annotators.text.errors import PipelineConfigError
 from annotators.text.extensions import ConceptCandidate, register
 from annotators.text.phrasing import mesh_phrasing
+from annotators.text.rerank import COVER_WEIGHT, coverage
 from annotators.text.spelling import americanize
 
 CACHE_SIZE = 200_000  # mention strings remembered per ontology (and process)
@@ -174,6 +177,13 @@ class OntologyLinker:
             return c.score - LABEL_WEIGHT
         return c.score + LABEL_WEIGHT + FREQUENCY_WEIGHT * math.log1p(counts[label])
 
+    def _rank(self, c: ConceptCandidate, label: str, forms: list[str]) -> float:
+        """The ranking score of a candidate of an entity no lexicon entry matched: the label prior plus how much
+        of the mention's words one of the concept's names has (`annotators.text.rerank`)."""
+        entity = self.linkers[c.ontology].kb.cui_to_entity.get(c.concept_id)
+        names = (entity.canonical_name, *entity.aliases) if entity is not None else (c.name,)
+        return self._prior(c, label) + COVER_WEIGHT * coverage(forms, names)
+
     def _trained(self, ent: Span) -> set[tuple[str, str]]:
         """(ontology, concept id) of the training aliases the entity's text or long form is exactly."""
         texts = {ent.text.lower(), (ent._.hilum_long_form or "").lower()}
@@ -183,21 +193,29 @@ class OntologyLinker:
         """Set `hilum_long_form` and `hilum_concepts` on every entity of `docs`."""
         self.link_spans([ent for doc in docs for ent in doc.ents])
 
+    def queries(self, ent: Span) -> list[tuple[str, float, str | None]]:
+        """(text, score weight, only this ontology) to look the entity up by; sets its `hilum_long_form`."""
+        long_form = expand(ent)
+        ent._.hilum_long_form = long_form
+        text = americanize(long_form or ent.text)
+        found: list[tuple[str, float, str | None]] = [(f, 1.0, None) for f in sorted({long_form or ent.text, text})]
+        if (phrased := mesh_phrasing(text)) != text:
+            found.append((phrased, PHRASING_WEIGHT, "mesh"))
+        if long_form and self.short_form_weight > 0:
+            found.append((ent.text, self.short_form_weight, None))
+            table_form = listed(ent.text)  # the document defines it otherwise than the table
+            if table_form and table_form != long_form:
+                found.append((table_form, self.short_form_weight, None))
+        return found
+
     def link_spans(self, ents: list[Span]) -> None:
         """Set `hilum_long_form` and `hilum_concepts` on each span (any spans, e.g. gold mentions)."""
         queries: list[tuple[int, str, float, str | None]] = []  # (entity, text, weight, only this ontology)
+        forms: list[list[str]] = []
         for i, ent in enumerate(ents):
-            long_form = expand(ent)
-            ent._.hilum_long_form = long_form
-            text = americanize(long_form or ent.text)
-            queries += [(i, form, 1.0, None) for form in {long_form or ent.text, text}]
-            if (phrased := mesh_phrasing(text)) != text:
-                queries.append((i, phrased, PHRASING_WEIGHT, "mesh"))
-            if long_form and self.short_form_weight > 0:
-                queries.append((i, ent.text, self.short_form_weight, None))
-                table_form = listed(ent.text)  # the document defines it otherwise than the table
-                if table_form and table_form != long_form:
-                    queries.append((i, table_form, self.short_form_weight, None))
+            found = self.queries(ent)
+            queries += [(i, *q) for q in found]
+            forms.append([text for text, _weight, _only in found])
         merged: list[list[ConceptCandidate]] = [self._exact(ent) for ent in ents]
         for name in self.linkers:
             routed = [q for q in queries if name in self.routes.get(ents[q[0]].label_, []) and q[3] in (None, name)]
@@ -206,13 +224,13 @@ class OntologyLinker:
                 for (i, _text, weight, _only), ranked in zip(routed, ranked_all, strict=True):
                     fitting = self._fitting(name, ents[i].label_, ranked)
                     merged[i].extend(c._replace(score=c.score * weight) for c in fitting)
-        for ent, candidates in zip(ents, merged, strict=True):
+        for ent, candidates, said in zip(ents, merged, forms, strict=True):  # said: the texts looked up
             order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
             trained = self._trained(ent)
             seen: set[tuple[str, str]] = set()
             unique = []
             prior = not ent.kb_id_  # a lexicon match already names its concept: no corpus prior on top of it
-            for c in sorted(candidates, key=lambda c: (-round(self._prior(c, ent.label_) if prior else c.score, 6),
+            for c in sorted(candidates, key=lambda c: (-round(self._rank(c, ent.label_, said) if prior else c.score, 6),
                                                       (c.ontology, c.concept_id) not in trained,
                                                       order.get(c.ontology, len(order)), c.concept_id)):  # fmt: skip
                 if (c.ontology, c.concept_id) not in seen:

@@ -378,6 +378,24 @@ def test_mentions_are_rephrased_as_mesh_names_them(text: str, expected: str) -> 
     assert mesh_phrasing(text) == expected
 
 
+@pytest.mark.parametrize(
+    "forms, names, expected",
+    [
+        (["zinc sulfate"], ["Sulfates"], 0.5),  # one of the mention's two words
+        (["zinc sulfate"], ["Sulfates", "Zinc Sulfate"], 1.0),  # the best name counts
+        (["sulfate of zinc"], ["Zinc Sulfate, Anhydrous"], 1.0),  # word order, linking words, plurals
+        (["metastases"], ["Neoplasm Metastasis"], 1.0),  # words compared by their stems
+        (["drug-induced hepatitis", "hepatitis"], ["Hepatitis"], 1.0),  # any of the forms looked up
+        (["zinc"], ["Iron"], 0.0),
+        (["of the"], ["Zinc"], 0.0),  # no content words
+    ],
+)
+def test_coverage_of_the_mention_by_a_concept_name(forms: list[str], names: list[str], expected: float) -> None:
+    from annotators.text.rerank import coverage
+
+    assert coverage(forms, names) == pytest.approx(expected)
+
+
 def test_every_entity_has_provenance_and_offsets(nlp: Any) -> None:
     from annotators.text.pipeline import annotate
 
