@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import logging
 import posixpath
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ log = logging.getLogger("hilum.ingest")
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md"})
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ""})
 COMMIT_EVERY = 200
+PRELOAD_EVERY = 64  # prepared DICOM files whose studies are looked up in one query
 
 
 @dataclass
@@ -167,7 +169,12 @@ class Ingestor:
         dicoms = [i for i in ordered if _ext(i.name) in DICOM_EXTENSIONS]
         if self.workers > 1 and len(dicoms) >= self.parallel_min:
             with parallel.Prefetcher(dicoms, self.blobs.root, self.workers) as files:
-                yield from files
+                while group := list(itertools.islice(files, PRELOAD_EVERY)):
+                    infos = [o.info for _item, o in group if isinstance(o, parallel.Prepared) and o.info]
+                    self.index.preload(
+                        {i.study_instance_uid for i in infos}, {i.accession_number for i in infos if i.accession_number}
+                    )
+                    yield from group
             ordered = ordered[len(dicoms) :]
         for item in ordered:
             yield item, None

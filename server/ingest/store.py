@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,8 +27,27 @@ class StudyIndex:
         self.s = session
         self.project = project
         self._studies: dict[tuple[str, str], Study] = {}
+        self._absent: set[tuple[str, str]] = set()  # keys `preload` found no study for
+        self._created: set[int] = set()  # studies made in this batch: no series of theirs to look up
         self._series: dict[tuple[int, str], Series] = {}
         self._sops: dict[int, set[str]] = {}  # series id -> SOP Instance UIDs stored (loaded once per series)
+
+    def preload(self, study_uids: set[str], accessions: set[str]) -> None:
+        """Look up many studies in one query (the next files' keys), so that `find` needs none for them."""
+        uids = {u for u in study_uids if ("uid", u) not in self._studies}
+        accs = {a for a in accessions if ("acc", a) not in self._studies}
+        if not uids and not accs:
+            return
+        found = self.s.execute(
+            select(Study)
+            .where(Study.project_id == self.project.id)
+            .where(or_(Study.study_uid.in_(uids), Study.accession_number.in_(accs)))
+            .order_by(Study.id.desc())  # the oldest last, so it wins a tie as in `_lookup`
+        ).scalars()
+        for study in found:
+            self._remember(study)
+        self._absent |= {("uid", u) for u in uids if ("uid", u) not in self._studies}
+        self._absent |= {("acc", a) for a in accs if ("acc", a) not in self._studies}
 
     def find(self, study_uid: str | None, accession: str | None) -> Study | None:
         if study_uid:
@@ -42,6 +61,8 @@ class StudyIndex:
     def _lookup(self, kind: str, value: str, cond: Any) -> Study | None:
         if (kind, value) in self._studies:
             return self._studies[(kind, value)]
+        if (kind, value) in self._absent:
+            return None
         study = self.s.execute(
             select(Study).where(Study.project_id == self.project.id, cond).order_by(Study.id).limit(1)
         ).scalar_one_or_none()
@@ -62,6 +83,7 @@ class StudyIndex:
             study = Study(project_id=self.project.id, study_uid=study_uid, accession_number=accession, **fields)
             self.s.add(study)
             self.s.flush()
+            self._created.add(study.id)
             created = True
         else:
             # A study first known by accession (from a report) adopts the UID when its images arrive.
@@ -78,9 +100,11 @@ class StudyIndex:
     def series(self, study: Study, series_uid: str, **fields: Any) -> Series:
         key = (study.id, series_uid)
         if key not in self._series:
-            found = self.s.execute(
-                select(Series).where(Series.study_id == study.id, Series.series_uid == series_uid)
-            ).scalar_one_or_none()
+            found = None
+            if study.id not in self._created:
+                found = self.s.execute(
+                    select(Series).where(Series.study_id == study.id, Series.series_uid == series_uid)
+                ).scalar_one_or_none()
             if found is None:
                 found = Series(study_id=study.id, series_uid=series_uid, **fields)
                 self.s.add(found)
@@ -118,15 +142,15 @@ def ensure_blob(s: Session, sha256: str, size: int, media_type: str) -> None:
 
 
 class PendingRows:
-    """Blob and instance rows queued during a batch and written with one statement per table (blobs first, so
-    instance rows always find theirs) just before the session next flushes, or when `write()` is called. Plain
-    rows, not ORM objects: a folder of thousands of instances costs one executemany, not thousands of objects."""
+    """Blob and instance rows queued during a batch and written when `write()` is called (at each commit), with
+    one statement per table (blobs first, so instance rows always find theirs). Plain rows, not ORM objects: a
+    folder of thousands of instances costs one executemany per table and commit, not thousands of objects. Nothing
+    in a batch reads instance rows back before its commit (`StudyIndex` keeps their SOP UIDs in memory)."""
 
     def __init__(self, s: Session):
         self.s = s
         self.blobs: dict[str, dict[str, Any]] = {}
         self.instances: list[dict[str, Any]] = []
-        event.listen(s, "before_flush", self._before_flush)
 
     def add_blob(self, sha256: str, size: int, media_type: str) -> None:
         row = {"sha256": sha256, "size": size, "media_type": media_type, "created_at": utcnow()}
@@ -134,9 +158,6 @@ class PendingRows:
 
     def add_instance(self, **values: Any) -> None:
         self.instances.append(values)
-
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        self.write()
 
     def write(self) -> None:
         if self.blobs:
@@ -148,7 +169,6 @@ class PendingRows:
 
     def close(self) -> None:
         self.write()
-        event.remove(self.s, "before_flush", self._before_flush)
 
 
 def add_document(

@@ -394,3 +394,33 @@ def test_ingest_workers_do_not_hold_the_callers_descriptors(app, client, project
         assert ready and os.read(read_end, 1) == b""
     finally:
         os.close(read_end)
+
+
+def test_a_big_batch_finds_the_studies_a_report_created_by_accession(app, client, project, admin_headers):
+    """Worker-prepared batches look their studies up in bulk: images whose AccessionNumber a report already
+    created a study for land in that study (which adopts their StudyInstanceUID), the others in new ones."""
+    from pydicom import dcmread
+    from pydicom.uid import generate_uid
+
+    r = upload(client, project.id, admin_headers, ("r.txt", b"No acute findings."), accession_number="ACC-7")
+    report_study = r.json["files"][0]["study_id"]
+
+    def instance(accession: str, study_uid: str) -> bytes:
+        ds = dcmread(io.BytesIO(dicom_bytes("CT_small.dcm")))
+        ds.AccessionNumber, ds.StudyInstanceUID = accession, study_uid
+        ds.SeriesInstanceUID = ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        out = io.BytesIO()
+        ds.save_as(out)
+        return out.getvalue()
+
+    app.config.update(INGEST_WORKERS=2, INGEST_PARALLEL_MIN=2)
+    uid_a, uid_b = generate_uid(), generate_uid()
+    files = [(f"a{i}.dcm", instance("ACC-7", uid_a)) for i in range(3)] + [("b.dcm", instance("ACC-8", uid_b))]
+    r = upload(client, project.id, admin_headers, *files)
+    assert r.status_code == 201 and r.json["stored"] == 4
+    by_file = {f["file"]: f["study_id"] for f in r.json["files"]}
+    assert {by_file[f"a{i}.dcm"] for i in range(3)} == {report_study}
+    assert by_file["b.dcm"] != report_study
+    detail = client.get(f"/api/v1/studies/{report_study}", headers=admin_headers).json
+    assert detail["study_instance_uid"] == uid_a and len(detail["documents"]) == 1
