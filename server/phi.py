@@ -58,20 +58,16 @@ def detect_documents(s: Session, documents: list[Document], actor: str) -> dict[
             if (span.start, span.end) in reviewed:
                 continue
             s.add(
-                Annotation(
-                    project_id=study.project_id,
-                    study_id=study.id,
+                _proposal(
+                    study,
                     kind=AnnotationKind.SPAN,
-                    category=PHI,
                     label=span.label,
-                    status=AnnotationStatus.PROPOSED,
                     document_id=doc.id,
                     start=span.start,
                     end=span.end,
                     text=doc.text[span.start : span.end],
                     source=span.source,
                     attributes={"score": round(float(span.score), 4)},
-                    concepts=[],
                 )
             )
             counts["findings"] += 1
@@ -86,6 +82,18 @@ def detect_documents(s: Session, documents: list[Document], actor: str) -> dict[
             findings=counts["findings"],
         )
     return counts
+
+
+def _proposal(study: Study, **fields: Any) -> Annotation:
+    """A machine-proposed PHI finding on the study (a span or a region, by `fields`)."""
+    return Annotation(
+        project_id=study.project_id,
+        study_id=study.id,
+        category=PHI,
+        status=AnnotationStatus.PROPOSED,
+        concepts=[],
+        **fields,
+    )
 
 
 def _replace_proposals(s: Session, *where: Any) -> int:
@@ -147,19 +155,15 @@ def detect_pixels(s: Session, study: Study, actor: str) -> dict[str, int]:
             if not box.redacted or (box.frame, json.dumps(box.geometry(), sort_keys=True)) in reviewed:
                 continue
             s.add(
-                Annotation(
-                    project_id=study.project_id,
-                    study_id=study.id,
+                _proposal(
+                    study,
                     kind=AnnotationKind.REGION,
-                    category=PHI,
                     label=box.label,
-                    status=AnnotationStatus.PROPOSED,
                     instance_id=inst.id,
                     frame=box.frame,
                     geometry=box.geometry(),
                     source=box.source,
                     attributes={"reason": box.reason, "chars": box.chars},
-                    concepts=[],
                 )
             )
             counts["pixel_findings"] += 1
