@@ -26,7 +26,6 @@ from server.models import (
     AuditEvent,
     Document,
     Instance,
-    Project,
     Series,
     Study,
 )
@@ -43,16 +42,7 @@ def detect_documents(s: Session, documents: list[Document], actor: str) -> dict[
     for doc in documents:
         study = s.get(Study, doc.study_id)
         assert study is not None
-        reviewed = {
-            (a.start, a.end)
-            for a in s.execute(
-                select(Annotation).where(
-                    Annotation.document_id == doc.id,
-                    Annotation.category == PHI,
-                    Annotation.status != AnnotationStatus.PROPOSED,
-                )
-            ).scalars()
-        }
+        reviewed = {(a.start, a.end) for a in _decided(s, Annotation.document_id == doc.id)}
         counts["replaced"] += _replace_proposals(s, Annotation.document_id == doc.id)
         for span in deid.analyze(doc.text):
             if (span.start, span.end) in reviewed:
@@ -96,6 +86,15 @@ def _proposal(study: Study, **fields: Any) -> Annotation:
     )
 
 
+def _decided(s: Session, *where: Any) -> list[Annotation]:
+    """The PHI findings matching `where` that someone has decided (accepted, rejected, edited)."""
+    return list(
+        s.execute(
+            select(Annotation).where(*where, Annotation.category == PHI, Annotation.status != AnnotationStatus.PROPOSED)
+        ).scalars()
+    )
+
+
 def _replace_proposals(s: Session, *where: Any) -> int:
     """Delete the unreviewed machine proposals matching `where`; decisions and people's findings stay."""
     gone = s.execute(
@@ -114,13 +113,14 @@ def detect_pixels(s: Session, study: Study, actor: str) -> dict[str, int]:
     absent on a modality that burns text in) and store each PHI word's box as a proposed region finding.
     Without tesseract the flagged instances are counted as needing review, never skipped silently."""
     from annotators import dicom
-    from annotators.deid.dicom import deidentify_dataset, tesseract_version
+    from annotators.deid.dicom import PixelPolicy, tesseract_version
+    from annotators.deid.dicom.pixels import find_boxes
+    from annotators.deid.dicom.report import needs_pixel_review
     from server.storage import blobs
 
     counts = {"instances_flagged": 0, "instances_read": 0, "pixel_findings": 0, "pixel_review_needed": 0}
-    project = s.get(Project, study.project_id)
-    assert project is not None
-    policy = "ocr" if tesseract_version() else "flag"
+    ocr = tesseract_version() is not None
+    policy = PixelPolicy("ocr")
     instances = s.execute(
         select(Instance)
         .join(Series, Series.id == Instance.series_id)
@@ -130,28 +130,25 @@ def detect_pixels(s: Session, study: Study, actor: str) -> dict[str, int]:
     for inst in instances:
         try:
             ds = dicom.read_dataset(blobs().read(inst.blob_sha256))
-            _out, report = deidentify_dataset(ds, secret=project.secret, pixels=policy)
         except dicom.DicomError:
-            continue  # not an image the engines can rewrite (a DICOMDIR, an SR): nothing burned in to read
-        if report.pixel_policy is None and not report.needs_pixel_review:
+            continue  # the file no longer parses: nothing to read
+        if not needs_pixel_review(ds):
             continue  # the header does not flag burned-in text
         counts["instances_flagged"] += 1
-        counts["pixel_review_needed"] += int(report.needs_pixel_review)
-        if report.pixel_policy is None or report.pixel_warning:
+        try:
+            boxes, frames = find_boxes(ds, ds, policy) if ocr else ([], 0)
+        except dicom.DicomError:  # frames that cannot be rendered or read stay flagged for review
+            boxes, frames = [], 0
+        if frames < dicom.frame_count(ds) or any(not box.redacted for box in boxes):
+            counts["pixel_review_needed"] += 1  # unread frames, or text that is not PHI but still burned in
+        if not frames:
             continue
         counts["instances_read"] += 1
         reviewed = {
-            (a.frame, json.dumps(a.geometry, sort_keys=True))
-            for a in s.execute(
-                select(Annotation).where(
-                    Annotation.instance_id == inst.id,
-                    Annotation.category == PHI,
-                    Annotation.status != AnnotationStatus.PROPOSED,
-                )
-            ).scalars()
+            (a.frame, json.dumps(a.geometry, sort_keys=True)) for a in _decided(s, Annotation.instance_id == inst.id)
         }
         _replace_proposals(s, Annotation.instance_id == inst.id)
-        for box in report.pixel_boxes:
+        for box in boxes:
             if not box.redacted or (box.frame, json.dumps(box.geometry(), sort_keys=True)) in reviewed:
                 continue
             s.add(
@@ -170,7 +167,7 @@ def detect_pixels(s: Session, study: Study, actor: str) -> dict[str, int]:
     if counts["instances_flagged"]:
         audit.record(
             s, actor, "phi.detect_pixels", target_type="study", target_id=study.id, project_id=study.project_id,
-            policy=policy, **counts,
+            policy="ocr" if ocr else "flag", **counts,
         )  # fmt: skip
     return counts
 

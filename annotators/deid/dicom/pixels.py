@@ -58,14 +58,7 @@ def clean_pixels(out: Dataset, original: Dataset, report: Report, policy: PixelP
     report.pixel_policy = policy.mode
     try:
         _check_format(out)
-        frames = sample_frames(frame_count(out), policy.max_frames)
-        source = f"tesseract@{tesseract_version()}"
-        terms = header_terms(original)
-        boxes: list[PixelBox] = []
-        for frame in frames:
-            image = render_frame(out, frame)
-            words = read_words(image, min_confidence=policy.min_confidence)
-            boxes += classify(words, frame=frame, size=image.size, policy=policy, terms=terms, source=source)
+        boxes, frames = find_boxes(out, original, policy)
         redacted = [b for b in boxes if b.redacted]
         if redacted:
             blackout(out, redacted, report)
@@ -73,14 +66,29 @@ def clean_pixels(out: Dataset, original: Dataset, report: Report, policy: PixelP
         report.pixel_warning = f"{exc.code}: burned-in text was not removed ({exc.message})"
         report.pixel_seconds = time.perf_counter() - started
         return False
-    unread = len(frames) < frame_count(out)  # frames outside the sample may carry other text
+    unread = frames < frame_count(out)  # frames outside the sample may carry other text
     remaining = len(boxes) - len(redacted)
     out.BurnedInAnnotation = report.burned_in_after = "YES" if remaining or unread else "NO"
     report.changes.append(TagChange("(0028,0301)", "BurnedInAnnotation", "D", "pixels"))
     report.needs_pixel_review = bool(remaining or unread)
-    report.pixel_boxes, report.pixel_frames = boxes, len(frames)
+    report.pixel_boxes, report.pixel_frames = boxes, frames
     report.pixel_seconds = time.perf_counter() - started
     return True
+
+
+def find_boxes(ds: Dataset, original: Dataset, policy: PixelPolicy) -> tuple[list[PixelBox], int]:
+    """Read ``ds``'s frames (an even sample of at most ``policy.max_frames``) with OCR and decide for every
+    word whether ``policy`` blacks it out (``original`` supplies the header identifiers to look for); returns the
+    boxes and how many frames were read. Raises `DicomError` when the frames cannot be rendered or read."""
+    frames = sample_frames(frame_count(ds), policy.max_frames)
+    source = f"tesseract@{tesseract_version()}"
+    terms = header_terms(original)
+    boxes: list[PixelBox] = []
+    for frame in frames:
+        image = render_frame(ds, frame)
+        words = read_words(image, min_confidence=policy.min_confidence)
+        boxes += classify(words, frame=frame, size=image.size, policy=policy, terms=terms, source=source)
+    return boxes, len(frames)
 
 
 def _check_format(ds: Dataset) -> None:

@@ -97,10 +97,19 @@ def write_method(ds: Dataset, report: Report, options: frozenset[str], *, clean_
         report.changes.append(TagChange(f"({tag >> 16:04X},{tag & 0xFFFF:04X})", keyword, "D", "method"))
 
 
-def burned_in(ds: Dataset, report: Report) -> None:
-    """Record BurnedInAnnotation and whether the pixels need review (YES, or absent on a burn-in modality)."""
-    value = str(ds.get("BurnedInAnnotation", "") or "").strip().upper() or None
-    report.burned_in_annotation = value
+def _burned_in_value(ds: Dataset) -> str | None:
+    return str(ds.get("BurnedInAnnotation", "") or "").strip().upper() or None
+
+
+def needs_pixel_review(ds: Dataset) -> bool:
+    """Whether the pixels may carry burned-in text: BurnedInAnnotation YES, or absent on a burn-in modality."""
+    value = _burned_in_value(ds)
     has_pixels = any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
     modality = str(ds.get("Modality", "") or "").upper()
-    report.needs_pixel_review = has_pixels and (value == "YES" or (value is None and modality in _BURN_IN_MODALITIES))
+    return has_pixels and (value == "YES" or (value is None and modality in _BURN_IN_MODALITIES))
+
+
+def burned_in(ds: Dataset, report: Report) -> None:
+    """Record BurnedInAnnotation and whether the pixels need review (`needs_pixel_review`)."""
+    report.burned_in_annotation = _burned_in_value(ds)
+    report.needs_pixel_review = needs_pixel_review(ds)
