@@ -176,7 +176,7 @@ def read_info(source: Source | Dataset) -> DicomInstanceInfo:
 
 
 def _default_window(ds: Dataset, frames: int) -> dict[str, float | None]:
-    from annotators.dicom.rendering import _file_window
+    from annotators.dicom.rendering import _file_window, usable_window
 
     if frames and not any(k in ds for k in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")):
         centers, widths = _raw_floats(ds, "WindowCenter"), _raw_floats(ds, "WindowWidth")
@@ -184,8 +184,7 @@ def _default_window(ds: Dataset, frames: int) -> dict[str, float | None]:
             if not centers or not widths:
                 return {}
             c, w = centers[0], widths[0]
-            ok = math.isfinite(c) and math.isfinite(w) and w > 0
-            return {"window_center": c, "window_width": w} if ok else {}
+            return {"window_center": c, "window_width": w} if usable_window(c, w) else {}
     try:
         window = _file_window(ds, 0) if frames else None
     except (TypeError, ValueError, AttributeError):
@@ -300,30 +299,37 @@ def _tag(keyword: str) -> int | None:
     return tag_for_keyword(keyword)
 
 
-def _raw_ascii(ds: Dataset, keyword: str) -> str | None | bool:
-    """The first value of an ASCII-VR element straight from its raw bytes; False when that shortcut does
-    not apply (already converted, implicit VR without a known VR, or another VR)."""
+def _raw(ds: Dataset, keyword: str, vrs: frozenset[str]) -> RawDataElement | None | bool:
+    """The element still in its raw form when its VR (or, implicit, its dictionary VR) is one of ``vrs``; None
+    when absent; False when the raw shortcut does not apply (already converted, another VR, unknown keyword)."""
     tag = _tag(keyword)
     if tag is None or tag not in ds:
         return None if tag is not None else False
     elem = ds.get_item(tag)
-    if not isinstance(elem, RawDataElement) or elem.VR not in _ASCII_VRS:
+    if not isinstance(elem, RawDataElement) or (elem.VR or _dictionary_vr(tag)) not in vrs:
         return False
-    if not elem.value:
-        return None
-    text = elem.value.decode("latin-1").split("\\", 1)[0].strip(" \x00")
+    return elem
+
+
+def _raw_ascii(ds: Dataset, keyword: str) -> str | None | bool:
+    """The first value of an ASCII-VR element straight from its raw bytes; False when that shortcut does
+    not apply (see `_raw`)."""
+    elem = _raw(ds, keyword, _ASCII_VRS)
+    if not isinstance(elem, RawDataElement):
+        return elem
+    text = elem.value.decode("latin-1").split("\\", 1)[0].strip(" \x00") if elem.value else ""
     return text or None
+
+
+_DS = frozenset({"DS"})
 
 
 def _raw_floats(ds: Dataset, keyword: str) -> list[float] | None | bool:
     """Every value of a DS element straight from its raw bytes (None when absent, empty or not numbers);
     False when that shortcut does not apply."""
-    tag = _tag(keyword)
-    if tag is None or tag not in ds:
-        return None if tag is not None else False
-    elem = ds.get_item(tag)
-    if not isinstance(elem, RawDataElement) or (elem.VR or _dictionary_vr(tag)) != "DS":
-        return False
+    elem = _raw(ds, keyword, _DS)
+    if not isinstance(elem, RawDataElement):
+        return elem
     try:
         values = [float(v) for v in elem.value.decode("latin-1").strip(" \x00").split("\\")] if elem.value else []
     except ValueError:
@@ -350,21 +356,16 @@ def _text(ds: Dataset | None, keyword: str) -> str | None:
 
 
 _BINARY_INTS = {"US": (2, False), "SS": (2, True), "UL": (4, False), "SL": (4, True)}
+_BINARY_VRS = frozenset(_BINARY_INTS)
 
 
 def _raw_binary_int(ds: Dataset, keyword: str) -> int | None | bool:
     """The first value of a US/SS/UL/SL element straight from its raw bytes; False when that shortcut does
-    not apply (already converted, another or an ambiguous VR)."""
-    tag = _tag(keyword)
-    if tag is None or tag not in ds:
-        return None if tag is not None else False
-    elem = ds.get_item(tag)
+    not apply (see `_raw`; an ambiguous dictionary VR such as "US or SS" does not)."""
+    elem = _raw(ds, keyword, _BINARY_VRS)
     if not isinstance(elem, RawDataElement):
-        return False
-    vr = elem.VR or _dictionary_vr(tag)
-    if vr not in _BINARY_INTS:
-        return False
-    size, signed = _BINARY_INTS[vr]
+        return elem
+    size, signed = _BINARY_INTS[str(elem.VR or _dictionary_vr(elem.tag))]
     if not elem.value or len(elem.value) < size:
         return None
     return int.from_bytes(elem.value[:size], "little" if elem.is_little_endian else "big", signed=signed)

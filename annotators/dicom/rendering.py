@@ -171,6 +171,11 @@ def _voi(
     return _apply_window(values, c, w, window[2] if center is None and width is None else "LINEAR")
 
 
+def usable_window(center: float, width: float) -> bool:
+    """Whether a stored window can be applied: both values finite, the width positive."""
+    return math.isfinite(center) and math.isfinite(width) and width > 0
+
+
 def _file_window(ds: Dataset, frame: int) -> _Window | None:
     """The first WindowCenter/WindowWidth of the frame's Frame VOI LUT, else of the dataset."""
     for source in (_functional_item(ds, frame, "FrameVOILUTSequence"), ds):
@@ -180,7 +185,7 @@ def _file_window(ds: Dataset, frame: int) -> _Window | None:
             c, w = (_first(source.get(k)) for k in ("WindowCenter", "WindowWidth"))
         except (TypeError, ValueError):
             continue
-        if c is not None and w is not None and math.isfinite(c) and math.isfinite(w) and w > 0:
+        if c is not None and w is not None and usable_window(c, w):
             return (c, w, str(source.get("VOILUTFunction") or "LINEAR").strip().upper())
     return None
 
