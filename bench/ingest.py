@@ -114,8 +114,9 @@ def time_read_info(corpus: list[tuple[str, bytes]]) -> float:
     return time.perf_counter() - start
 
 
-def time_ingest(corpus: list[tuple[str, bytes]], target: _common.Target, profile: bool) -> tuple[float, str]:
-    """Seconds for one `Ingestor.run` over the corpus into a fresh project; checks every file was stored."""
+def time_ingest(corpus: list[tuple[str, bytes]], target: _common.Target, profile: bool) -> tuple[float, str, int]:
+    """Seconds for one `Ingestor.run` over the corpus into a fresh project (checks every file was stored), the
+    profile report, and the app's HILUM_INGEST_WORKERS."""
     from sqlalchemy import func, select
 
     from server import db, projects
@@ -126,13 +127,14 @@ def time_ingest(corpus: list[tuple[str, bytes]], target: _common.Target, profile
 
     with _common.instance_folder("hilum-bench-ingest-") as instance, _common.database(target, instance) as url:
         app = _common.build_app(instance, url)
+        workers = app.config["INGEST_WORKERS"]
         try:
             with app.app_context():
                 s = db.session()
                 project = projects.create_project(s, f"bench-ingest-{time.time_ns()}", actor="bench")
                 s.commit()
                 c = app.config
-                limits = Limits(c["MAX_ARCHIVE_BYTES"], c["MAX_ARCHIVE_MEMBERS"], c["MAX_COMPRESSION_RATIO"])
+                limits = Limits.from_config(c)
                 items = [Item(name, (lambda d=data: d), len(data)) for name, data in corpus]
                 ingestor = Ingestor(s, project, blobs(), limits, actor="bench", **parallelism(c))
                 profiler = cProfile.Profile() if profile else None
@@ -162,13 +164,7 @@ def time_ingest(corpus: list[tuple[str, bytes]], target: _common.Target, profile
                     report = out.getvalue()
         finally:
             _common.close_app(app)
-    return elapsed, report
-
-
-def _workers() -> int:
-    from server.config import DEFAULTS
-
-    return int(os.environ.get("HILUM_INGEST_WORKERS", DEFAULTS["INGEST_WORKERS"]))
+    return elapsed, report, workers
 
 
 def main() -> None:
@@ -192,14 +188,13 @@ def main() -> None:
     )
     n = len(corpus)
     for target in _common.targets(args):
-        ceiling, parse, hilum, report = [], [], [], ""
+        ceiling, parse, hilum, report, workers = [], [], [], "", 1
         for _ in range(args.repeat):
             ceiling.append(time_ceiling(corpus))
             parse.append(time_read_info(corpus))
-            seconds, report = time_ingest(corpus, target, args.profile)
+            seconds, report, workers = time_ingest(corpus, target, args.profile)
             hilum.append(seconds)
         ceiling.append(time_ceiling(corpus))
-        workers = _workers()
         print(
             f"\n[{target.label}] best of {args.repeat} (ceiling: of {args.repeat + 1}); every run's rate in brackets; "
             f"hilum with {workers} ingest worker process{'es' if workers > 1 else ''} (HILUM_INGEST_WORKERS)"
