@@ -174,7 +174,7 @@ class Prefetcher:
             self.inflight -= size
             self._fill()
             try:
-                outcomes = future.result() if future is not None else [Prepared()] * len(items)  # all known
+                outcomes = future.result() if future is not None else early  # no worker needed: all known
             except BrokenProcessPool:  # a worker died (killed, out of memory): the next batch starts a new pool
                 _discard(self.workers)
                 raise
