@@ -3,7 +3,6 @@
     .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
         [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
         [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 5]
-        [--beam-policy always,adaptive,greedy]
         [--skip 0] [--slow-subset 4] [--json OUT]
 
 Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
@@ -16,7 +15,7 @@ nothing. For each engine and model, on the same decoded audio in one run:
   .transcribe(audio, beam_size=5)` with the same compute type as Hilum; openai-whisper `model.transcribe(audio)`,
   greedy), on the same weights;
 - `hilum`: Hilum's pipeline without vocabulary; `hilum+corr`: with the correction pass only;
-  `hilum+vocab`: with prompt and correction (the product default). Each Hilum config gets one row per `--beam-policy`.
+  `hilum+vocab`: with prompt and correction (the product default).
 
 openai-whisper is slow on CPU: it gets the first `--slow-subset` dictations only (0: all), and says so in
 its rows (`audio_s`, `files`). Each runner transcribes one clip once before it is timed (warm-up).
@@ -122,14 +121,12 @@ def plain_runner(engine: str, model: str, device: str, compute: str | None) -> A
 
 
 def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None,
-                 beam: int, policy: str) -> Any:
+                 beam: int) -> Any:
     from annotators.transcription import DecodeOptions, get_engine, transcribe_samples
 
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
-    if policy == "greedy":  # the bench's own shorthand for --beam-size 1
-        beam, policy = 1, "always"
-    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1), beam_policy=policy)
+    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
     return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options).text
 
 
@@ -163,9 +160,6 @@ def main() -> int:
     parser.add_argument("--slow-subset", type=int, default=4,
                         help="dictations openai-whisper gets on CPU (the first N; 0: all)")
     parser.add_argument("--beam-size", type=int, default=5, help="Hilum's beam size (1: greedy)")
-    parser.add_argument("--beam-policy", default="always",
-                        help="Hilum's beam policies, comma-separated (adaptive: greedy, the beam only on doubtful "
-                             "pieces; always: the beam everywhere; greedy: beam size 1); each gets its own rows")
     parser.add_argument("--models", default="tiny.en,base")
     parser.add_argument("--engines", default="faster-whisper,openai-whisper")
     parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab")
@@ -208,19 +202,17 @@ def main() -> int:
     results = []
     for model in args.models.split(","):
         for engine in args.engines.split(","):
-            runs = [(c, p) for c in args.configs.split(",")
-                    for p in (["library"] if c == "plain" else args.beam_policy.split(","))]
-            for config, policy in runs:
+            for config in args.configs.split(","):
                 compute = args.compute_type if engine == "faster-whisper" else None
                 if config == "plain":
                     run = plain_runner(engine, model, args.device, compute)
                 else:
                     run = hilum_runner(engine, model, args.device, config != "hilum", config == "hilum+vocab",
-                                       compute, args.beam_size, policy)
+                                       compute, args.beam_size)
                 slow = engine == "openai-whisper" and args.device == "cpu" and args.slow_subset > 0
                 for name, items in sets.items():
                     items = items[: args.slow_subset] if slow else items
-                    row = {"set": name, "model": model, "engine": engine, "config": config, "policy": policy,
+                    row = {"set": name, "model": model, "engine": engine, "config": config,
                            **measure(run, items, terms), "load": round(os.getloadavg()[0], 1)}
                     results.append(row)
                     print(json.dumps(row), flush=True)

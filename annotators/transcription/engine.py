@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from annotators.transcription.doubt import is_doubtful
 from annotators.transcription.result import Segment, TranscriptionError, Word
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -26,9 +25,6 @@ NO_SPEECH_PROB = 0.6
 IMPROBABLE_WORD = 0.15
 # Temperature fallback and its thresholds as both libraries default them; beam search at temperature 0.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-# "always": the beam on every piece (the libraries' own behaviour); "adaptive": greedy first, the beam only
-# where the greedy pass is doubtful (`doubt.is_doubtful`).
-BEAM_POLICIES = ("always", "adaptive")
 
 
 @dataclass(frozen=True)
@@ -43,13 +39,6 @@ class DecodeOptions:
     cross-attention alignment either way, so they are kept. With it, audio that fits one window is decoded
     once: both libraries would otherwise decode again from the last word's end (their word-timestamp seek),
     an encoder pass that hears only the silence after the last word and invents "Thank you." or a repeat.
-
-    ``beam_policy`` says when ``beam_size`` applies (see `BEAM_POLICIES`): "always" (default) decodes every
-    piece with the beam; "adaptive" decodes greedily and again with the beam only the samples whose greedy
-    words look doubtful. A ``beam_size`` of 1 is greedy under either policy. "always" stays the default: on
-    CPU (base, int8) a beam-5 pass costs only about 1.35 greedy passes, so greedy plus a beam re-decode of
-    the doubtful pieces saved about 7% of the time on the tuning dictations (`bench/transcribe.py --skip`)
-    for 1.4 points more WER, no better than mixing the two policies at random.
     """
 
     language: str | None = None
@@ -59,12 +48,6 @@ class DecodeOptions:
     condition_on_previous_text: bool = False
     without_timestamps: bool = True
     temperatures: tuple[float, ...] = TEMPERATURES
-    beam_policy: str = "always"
-
-    def __post_init__(self) -> None:
-        if self.beam_policy not in BEAM_POLICIES:
-            raise TranscriptionError(f"unknown beam policy {self.beam_policy!r}; valid: {', '.join(BEAM_POLICIES)}",
-                                     code="bad_beam_policy")
 
 
 @dataclass(frozen=True)
@@ -113,18 +96,10 @@ class TranscriptionEngine(ABC):
                 self._loaded = self._load()
 
     def transcribe(self, samples: np.ndarray, options: DecodeOptions | None = None) -> EngineOutput:
-        """Segments with words for 16 kHz mono float32 `samples`; one call at a time per engine. The beam
-        policy is applied here, the same way for every engine."""
+        """Segments with words for 16 kHz mono float32 `samples`; one call at a time per engine."""
         self.load()
-        options = options or DecodeOptions()
-        samples = np.ascontiguousarray(samples, dtype=np.float32)
         with self._lock:
-            if options.beam_policy == "always" or options.beam_size <= 1:
-                return self._transcribe(samples, options)
-            greedy = self._transcribe(samples, replace(options, beam_size=1))
-            if not is_doubtful(greedy.segments):
-                return greedy
-            return self._transcribe(samples, options)
+            return self._transcribe(np.ascontiguousarray(samples, dtype=np.float32), options or DecodeOptions())
 
     @abstractmethod
     def _load(self) -> Any:
