@@ -51,18 +51,19 @@ class StudyIndex:
 
     def find(self, study_uid: str | None, accession: str | None) -> Study | None:
         if study_uid:
-            hit = self._lookup("uid", study_uid, Study.study_uid == study_uid)
+            hit = self._lookup("uid", study_uid)
             if hit:
                 return hit
         if accession:
-            return self._lookup("acc", accession, Study.accession_number == accession)
+            return self._lookup("acc", accession)
         return None
 
-    def _lookup(self, kind: str, value: str, cond: Any) -> Study | None:
+    def _lookup(self, kind: str, value: str) -> Study | None:
         if (kind, value) in self._studies:
             return self._studies[(kind, value)]
         if (kind, value) in self._absent:
             return None
+        cond = Study.study_uid == value if kind == "uid" else Study.accession_number == value
         study = self.s.execute(
             select(Study).where(Study.project_id == self.project.id, cond).order_by(Study.id).limit(1)
         ).scalar_one_or_none()
