@@ -24,7 +24,8 @@ def _dataset(blobs: BlobStore, sha256: str) -> Any:
             return _cache[sha256]
     import pydicom
 
-    ds = pydicom.dcmread(blobs.path(sha256))
+    with blobs.open(sha256) as f:
+        ds = pydicom.dcmread(f)
     with _lock:
         _cache[sha256] = ds
         while len(_cache) > _CACHE_SIZE:
@@ -44,11 +45,9 @@ def _float(params: dict[str, str], name: str) -> float | None:
 def render_png(blobs: BlobStore, inst: Instance, frame: int, params: dict[str, str]) -> bytes:
     """PNG bytes of one frame (0-based) with window `center`/`width` or a `preset`."""
     if frame < 0 or frame >= max(inst.frame_count, 1):
-        raise NotFound(
-            f"frame {frame} does not exist (the instance has {inst.frame_count})", code="no_such_frame"
-        )
+        raise NotFound(f"frame {frame} does not exist (the instance has {inst.frame_count})", code="no_such_frame")
     if inst.media_type != "application/dicom":
-        image = images.render_image(blobs.path(inst.blob_sha256))
+        image = images.render_image(blobs.read(inst.blob_sha256))
     else:
         preset = params.get("preset") or None
         if preset and preset not in dicom.PRESETS:

@@ -201,7 +201,7 @@ def download_instance(instance_id: int) -> Any:
     inst = get_or_404(Instance, instance_id, "instance")
     _viewed("instance_file", inst.id, instance_project(instance_id))
     return send_file(
-        blobs().path(inst.blob_sha256),
+        blobs().open(inst.blob_sha256),
         mimetype=inst.media_type,
         as_attachment=True,
         download_name=f"{inst.id}{'.dcm' if inst.media_type == 'application/dicom' else ''}",

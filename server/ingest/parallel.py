@@ -58,7 +58,7 @@ def prepare(data: bytes, store: BlobStore) -> Prepared:
         return Prepared(dicomdir=True)
     except (EngineError, HilumError) as exc:
         return Prepared(code=getattr(exc, "code", "invalid_file"), message=getattr(exc, "message", None) or str(exc))
-    sha, size = store.put_bytes(data)
+    sha, size = store.put_packed(data)
     return Prepared(info, sha, size)
 
 

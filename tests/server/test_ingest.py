@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import wave
@@ -365,6 +366,11 @@ def test_worker_processes_give_the_same_verdicts_as_in_process(app, client, make
             detail = client.get(f"/api/v1/studies/{s['id']}", headers=admin_headers).json
             rows += [(i["sop_instance_uid"], i["sha256"], i["frame_count"])
                      for se in detail["series"] for i in se["instances"]]
+            for inst in (i for se in detail["series"] for i in se["instances"]):  # packed by workers or not
+                with client.get(f"/api/v1/instances/{inst['id']}/file", headers=admin_headers) as r:
+                    assert hashlib.sha256(r.data).hexdigest() == inst["sha256"]
+                r = client.get(f"/api/v1/instances/{inst['id']}/frames/0.png", headers=admin_headers)
+                assert r.status_code == 200 and r.data[:8] == b"\x89PNG\r\n\x1a\n"
         instances.append(sorted(rows))
     assert answers[0] == answers[1]
     assert instances[0] == instances[1] and len(instances[0]) == 3
