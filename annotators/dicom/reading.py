@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import os
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydicom import dcmread
-from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
@@ -22,6 +20,7 @@ from pydicom.uid import (
     MediaStorageDirectoryStorage,
 )
 
+from annotators.dicom import elements
 from annotators.dicom.errors import DicomDirError, MalformedDicomError, NotDicomError
 
 Source = bytes | str | os.PathLike[str]
@@ -144,32 +143,33 @@ def read_info(source: Source | Dataset) -> DicomInstanceInfo:
     ds = read_dataset(source)
     if is_dicomdir(ds):
         raise DicomDirError("The file is a DICOMDIR (an index of other files), not an image instance.")
-    missing = [keyword for keyword in _REQUIRED_UIDS if not _text(ds, keyword)]
+    missing = [keyword for keyword in _REQUIRED_UIDS if not elements.text(ds, keyword)]
     if missing:
         raise MalformedDicomError(f"The DICOM file lacks required attributes: {', '.join(missing)}.")
     frame_count = _validate_pixels(ds)
     meta = getattr(ds, "file_meta", None)
     syntax = transfer_syntax(ds)
     return DicomInstanceInfo(
-        sop_instance_uid=str(_text(ds, "SOPInstanceUID")),
-        sop_class_uid=_text(ds, "SOPClassUID") or (_text(meta, "MediaStorageSOPClassUID") if meta else None),
-        study_instance_uid=str(_text(ds, "StudyInstanceUID")),
-        series_instance_uid=str(_text(ds, "SeriesInstanceUID")),
-        accession_number=_text(ds, "AccessionNumber"),
-        patient_id=_text(ds, "PatientID"),
-        issuer_of_patient_id=_text(ds, "IssuerOfPatientID"),
-        modality=_text(ds, "Modality"),
-        study_date=_text(ds, "StudyDate"),
-        study_description=_text(ds, "StudyDescription"),
-        series_description=_text(ds, "SeriesDescription"),
-        series_number=_integer(ds, "SeriesNumber"),
-        instance_number=_integer(ds, "InstanceNumber"),
-        rows=_integer(ds, "Rows"),
-        columns=_integer(ds, "Columns"),
+        sop_instance_uid=str(elements.text(ds, "SOPInstanceUID")),
+        sop_class_uid=elements.text(ds, "SOPClassUID")
+        or (elements.text(meta, "MediaStorageSOPClassUID") if meta else None),
+        study_instance_uid=str(elements.text(ds, "StudyInstanceUID")),
+        series_instance_uid=str(elements.text(ds, "SeriesInstanceUID")),
+        accession_number=elements.text(ds, "AccessionNumber"),
+        patient_id=elements.text(ds, "PatientID"),
+        issuer_of_patient_id=elements.text(ds, "IssuerOfPatientID"),
+        modality=elements.text(ds, "Modality"),
+        study_date=elements.text(ds, "StudyDate"),
+        study_description=elements.text(ds, "StudyDescription"),
+        series_description=elements.text(ds, "SeriesDescription"),
+        series_number=elements.integer(ds, "SeriesNumber"),
+        instance_number=elements.integer(ds, "InstanceNumber"),
+        rows=elements.integer(ds, "Rows"),
+        columns=elements.integer(ds, "Columns"),
         frame_count=frame_count,
         pixel_spacing=pixel_spacing(ds),
         transfer_syntax_uid=str(syntax) if syntax else None,
-        photometric_interpretation=_text(ds, "PhotometricInterpretation"),
+        photometric_interpretation=elements.text(ds, "PhotometricInterpretation"),
         has_pixels=frame_count > 0,
         **_default_window(ds, frame_count),
     )
@@ -179,7 +179,7 @@ def _default_window(ds: Dataset, frames: int) -> dict[str, float | None]:
     from annotators.dicom.rendering import _file_window, usable_window
 
     if frames and not any(k in ds for k in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")):
-        centers, widths = _raw_floats(ds, "WindowCenter"), _raw_floats(ds, "WindowWidth")
+        centers, widths = elements.raw_floats(ds, "WindowCenter"), elements.raw_floats(ds, "WindowWidth")
         if not isinstance(centers, bool) and not isinstance(widths, bool):  # the dataset's own first window, raw
             if not centers or not widths:
                 return {}
@@ -219,7 +219,7 @@ def pixel_spacing(ds: Dataset) -> tuple[float, float] | None:
     """(row, column) spacing in mm: PixelSpacing, ImagerPixelSpacing, then the functional groups."""
     candidates: list[Any] = []
     for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        fast = _raw_floats(ds, keyword)
+        fast = elements.raw_floats(ds, keyword)
         candidates.append(ds.get(keyword) if fast is False else fast)
     for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         for group in ds.get(groups) or []:
@@ -242,12 +242,12 @@ def _validate_pixels(ds: Dataset) -> int:
     if count == 0:
         if all(keyword in ds for keyword in ("Rows", "Columns", "BitsAllocated")):
             raise MalformedDicomError("The header describes an image but has no pixel data (truncated?).")
-        sop_class = _text(ds, "SOPClassUID")
+        sop_class = elements.text(ds, "SOPClassUID")
         if sop_class and "Image Storage" in UID(sop_class).name:
             raise MalformedDicomError("An image object without pixel data (truncated?).")
         return 0
     keyword = next(k for k in PIXEL_KEYWORDS if k in ds)
-    rows, columns = _integer(ds, "Rows"), _integer(ds, "Columns")
+    rows, columns = elements.integer(ds, "Rows"), elements.integer(ds, "Columns")
     if not rows or not columns:
         raise MalformedDicomError("Pixel data is present but Rows or Columns is missing or zero.")
     elem = ds.get_item(keyword)
@@ -258,11 +258,11 @@ def _validate_pixels(ds: Dataset) -> int:
     if keyword == "PixelData" and syntax is not None and syntax.is_encapsulated:
         _validate_fragments(bytes(value), count)
         return count
-    bits = {"FloatPixelData": 32, "DoubleFloatPixelData": 64}.get(keyword) or _integer(ds, "BitsAllocated")
+    bits = {"FloatPixelData": 32, "DoubleFloatPixelData": 64}.get(keyword) or elements.integer(ds, "BitsAllocated")
     if not bits:
         raise MalformedDicomError("Pixel data is present but BitsAllocated is missing.")
-    samples = _integer(ds, "SamplesPerPixel") or 1
-    if samples == 3 and _text(ds, "PhotometricInterpretation") == "YBR_FULL_422":
+    samples = elements.integer(ds, "SamplesPerPixel") or 1
+    if samples == 3 and elements.text(ds, "PhotometricInterpretation") == "YBR_FULL_422":
         samples = 2  # native 4:2:2 stores two chroma samples per pixel pair
     expected = math.ceil(rows * columns * count * samples * bits / 8)
     if len(value) < expected:
@@ -287,109 +287,3 @@ def _validate_fragments(data: bytes, frames: int) -> None:
     fragments = items - 1  # the first item is the Basic Offset Table
     if fragments < max(frames, 1):  # PS3.5 A.4: a fragment never holds data of more than one frame
         raise MalformedDicomError("The encapsulated pixel data has fewer fragments than frames (truncated?).")
-
-
-# Value representations whose raw bytes are plain ASCII: read without pydicom's conversion and validation,
-# which otherwise costs as much as parsing the whole file.
-_ASCII_VRS = frozenset({"UI", "CS", "SH", "DA", "TM", "DT", "IS", "DS", "AS"})
-
-
-@functools.lru_cache(maxsize=256)
-def _tag(keyword: str) -> int | None:
-    return tag_for_keyword(keyword)
-
-
-def _raw(ds: Dataset, keyword: str, vrs: frozenset[str]) -> RawDataElement | None | bool:
-    """The element still in its raw form when its VR (or, implicit, its dictionary VR) is one of ``vrs``; None
-    when absent; False when the raw shortcut does not apply (already converted, another VR, unknown keyword)."""
-    tag = _tag(keyword)
-    if tag is None or tag not in ds:
-        return None if tag is not None else False
-    elem = ds.get_item(tag)
-    if not isinstance(elem, RawDataElement) or (elem.VR or _dictionary_vr(tag)) not in vrs:
-        return False
-    return elem
-
-
-def _raw_ascii(ds: Dataset, keyword: str) -> str | None | bool:
-    """The first value of an ASCII-VR element straight from its raw bytes; False when that shortcut does
-    not apply (see `_raw`)."""
-    elem = _raw(ds, keyword, _ASCII_VRS)
-    if not isinstance(elem, RawDataElement):
-        return elem
-    text = elem.value.decode("latin-1").split("\\", 1)[0].strip(" \x00") if elem.value else ""
-    return text or None
-
-
-_DS = frozenset({"DS"})
-
-
-def _raw_floats(ds: Dataset, keyword: str) -> list[float] | None | bool:
-    """Every value of a DS element straight from its raw bytes (None when absent, empty or not numbers);
-    False when that shortcut does not apply."""
-    elem = _raw(ds, keyword, _DS)
-    if not isinstance(elem, RawDataElement):
-        return elem
-    try:
-        values = [float(v) for v in elem.value.decode("latin-1").strip(" \x00").split("\\")] if elem.value else []
-    except ValueError:
-        return None
-    return values or None
-
-
-def _text(ds: Dataset | None, keyword: str) -> str | None:
-    """The element's value as stripped text, or None when absent or empty."""
-    if ds is None:
-        return None
-    fast = _raw_ascii(ds, keyword)
-    if fast is not False:
-        return fast  # type: ignore[return-value]
-    value = ds.get(keyword)
-    if value is None:
-        return None
-    if not isinstance(value, str | bytes) and hasattr(value, "__iter__"):
-        value = next(iter(value), None)  # multi-valued: first value
-        if value is None:
-            return None
-    text = str(value).strip().strip("\x00")
-    return text or None
-
-
-_BINARY_INTS = {"US": (2, False), "SS": (2, True), "UL": (4, False), "SL": (4, True)}
-_BINARY_VRS = frozenset(_BINARY_INTS)
-
-
-def _raw_binary_int(ds: Dataset, keyword: str) -> int | None | bool:
-    """The first value of a US/SS/UL/SL element straight from its raw bytes; False when that shortcut does
-    not apply (see `_raw`; an ambiguous dictionary VR such as "US or SS" does not)."""
-    elem = _raw(ds, keyword, _BINARY_VRS)
-    if not isinstance(elem, RawDataElement):
-        return elem
-    size, signed = _BINARY_INTS[str(elem.VR or _dictionary_vr(elem.tag))]
-    if not elem.value or len(elem.value) < size:
-        return None
-    return int.from_bytes(elem.value[:size], "little" if elem.is_little_endian else "big", signed=signed)
-
-
-@functools.lru_cache(maxsize=256)
-def _dictionary_vr(tag: int) -> str | None:
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return None
-
-
-def _integer(ds: Dataset, keyword: str) -> int | None:
-    """The element's value as an int, or None when absent, empty or not a number."""
-    fast = _raw_ascii(ds, keyword)
-    if fast is False:
-        binary = _raw_binary_int(ds, keyword)
-        if not isinstance(binary, bool):
-            return binary
-    value: Any = ds.get(keyword) if fast is False else fast
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
