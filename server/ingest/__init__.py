@@ -105,6 +105,7 @@ class Ingestor:
         self.workers = workers  # > 1: DICOM files are parsed and stored in that many worker processes
         self.parallel_min = parallel_min  # ... when a batch holds at least this many of them
         self.pending = store.PendingRows(session)
+        self._patient_keys: dict[tuple[str | None, str | None], str | None] = {}
 
     # ------------------------------------------------------------------ driving
     def run(self, items: Iterable[Item]) -> list[FileResult]:
@@ -174,6 +175,7 @@ class Ingestor:
                     self.index.preload(
                         {i.study_instance_uid for i in infos}, {i.accession_number for i in infos if i.accession_number}
                     )
+                    self.index.create_missing([self._rows_for(i) for i in infos])
                     yield from group
             ordered = ordered[len(dicoms) :]
         for item in ordered:
@@ -258,6 +260,16 @@ class Ingestor:
             return pairing.PairingKey(accession_number=stem, by="filename")
         return None
 
+    def _rows_for(self, info: dicom.DicomInstanceInfo) -> tuple[str, str | None, dict[str, Any], str, dict[str, Any]]:
+        """(study UID, accession, study fields, series UID, series fields) of a DICOM instance."""
+        patient = (info.patient_id, info.issuer_of_patient_id)
+        if patient not in self._patient_keys:
+            self._patient_keys[patient] = patient_key(self.project, *patient)
+        study = {"modality": info.modality, "description": info.study_description,
+                 "patient_key": self._patient_keys[patient]}  # fmt: skip
+        series = {"modality": info.modality, "description": info.series_description, "number": info.series_number}
+        return info.study_instance_uid, info.accession_number, study, info.series_instance_uid, series
+
     def _dicom(self, name: str, prepared: parallel.Prepared) -> FileResult:
         """Index a parsed, stored DICOM file under its study and series."""
         if prepared.dicomdir:
@@ -265,20 +277,9 @@ class Ingestor:
         info = prepared.info
         if info is None or prepared.sha256 is None:
             return FileResult(name, "error", None, prepared.code, prepared.message)
-        study, _ = self.index.get_or_create(
-            info.study_instance_uid,
-            info.accession_number,
-            modality=info.modality,
-            description=info.study_description,
-            patient_key=patient_key(self.project, info.patient_id, info.issuer_of_patient_id),
-        )
-        series = self.index.series(
-            study,
-            info.series_instance_uid,
-            modality=info.modality,
-            description=info.series_description,
-            number=info.series_number,
-        )
+        study_uid, accession, study_fields, series_uid, series_fields = self._rows_for(info)
+        study, _ = self.index.get_or_create(study_uid, accession, **study_fields)
+        series = self.index.series(study, series_uid, **series_fields)
         if self.index.has_instance(series, info.sop_instance_uid):
             return FileResult(name, "duplicate", "dicom", study_id=study.id)
         self.pending.add_blob(prepared.sha256, prepared.size, "application/dicom")

@@ -98,6 +98,37 @@ class StudyIndex:
         self._remember(study)
         return study, created
 
+    def create_missing(self, wanted: list[tuple[str, str | None, dict[str, Any], str, dict[str, Any]]]) -> None:
+        """Create, with one flush per table, the studies and the series of new studies that a group of files
+        needs: (study UID, accession, study fields, series UID, series fields) per file, in file order; the
+        first file of a new study or series gives its fields, as `get_or_create` and `series` would one by one.
+        Existing studies are left to `get_or_create` (which may adopt a UID or fields) and `series`."""
+        studies: dict[str, Study] = {}
+        for study_uid, accession, fields, _series_uid, _series_fields in wanted:
+            if study_uid not in studies and self.find(study_uid, accession) is None:
+                studies[study_uid] = Study(
+                    project_id=self.project.id, study_uid=study_uid, accession_number=accession, **fields
+                )
+        if studies:
+            self.s.add_all(studies.values())
+            self.s.flush()
+            for study in studies.values():
+                self._created.add(study.id)
+                self._remember(study)
+        series: dict[tuple[int, str], Series] = {}
+        for study_uid, accession, _fields, series_uid, fields in wanted:
+            study = self.find(study_uid, accession)
+            if study is not None and study.id in self._created:
+                key = (study.id, series_uid)
+                if key not in self._series and key not in series:
+                    series[key] = Series(study_id=study.id, series_uid=series_uid, **fields)
+        if series:
+            self.s.add_all(series.values())
+            self.s.flush()
+            for key, found in series.items():
+                self._series[key] = found
+                self._sops[found.id] = set()
+
     def series(self, study: Study, series_uid: str, **fields: Any) -> Series:
         key = (study.id, series_uid)
         if key not in self._series:

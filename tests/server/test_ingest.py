@@ -430,3 +430,41 @@ def test_a_big_batch_finds_the_studies_a_report_created_by_accession(app, client
     assert by_file["b.dcm"] != report_study
     detail = client.get(f"/api/v1/studies/{report_study}", headers=admin_headers).json
     assert detail["study_instance_uid"] == uid_a and len(detail["documents"]) == 1
+
+
+def _instance(study_uid: str, series_uid: str, accession: str, number: int) -> bytes:
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.dcmread(io.BytesIO(dicom_bytes("CT_small.dcm")))
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.AccessionNumber = study_uid, series_uid, accession
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.InstanceNumber = number
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
+def test_worker_batches_join_studies_known_by_accession_and_make_each_new_one_once(app, client, project,
+                                                                                   admin_headers):
+    """Studies and series a worker-prepared batch needs are created group by group (`create_missing`): a study
+    first known from its report by accession adopts the images' UID instead of getting a twin, and a new study
+    spread over two series is one study with two series."""
+    from pydicom.uid import generate_uid
+
+    app.config.update(INGEST_WORKERS=2, INGEST_PARALLEL_MIN=2)
+    r = upload(client, project.id, admin_headers, ("report.txt", b"No acute disease."), accession_number="ACC-1")
+    assert r.status_code == 201, r.json
+    known, new = generate_uid(), generate_uid()
+    series = [generate_uid() for _ in range(3)]
+    files = [(f"k{i}.dcm", _instance(known, series[0], "ACC-1", i)) for i in range(3)]
+    files += [(f"n{i}.dcm", _instance(new, series[1 + i % 2], "ACC-2", i)) for i in range(4)]
+    r = upload(client, project.id, admin_headers, *files)
+    assert r.status_code == 201 and r.json["stored"] == 7, r.json
+    items = _studies(client, project, admin_headers)["items"]
+    assert sorted(s["study_instance_uid"] for s in items) == sorted([known, new])
+    by_uid = {s["study_instance_uid"]: client.get(f"/api/v1/studies/{s['id']}", headers=admin_headers).json
+              for s in items}
+    assert by_uid[known]["accession_number"] == "ACC-1" and len(by_uid[known]["documents"]) == 1
+    assert [len(se["instances"]) for se in by_uid[known]["series"]] == [3]
+    assert sorted(len(se["instances"]) for se in by_uid[new]["series"]) == [2, 2]
