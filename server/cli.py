@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "server.commands.imports",
     "server.commands.restore",
     "server.commands.audit",
+    "server.commands.blobs",
     "server.commands.worker",
     "server.commands.demo",
     "server.commands.deid",

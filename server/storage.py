@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from flask import Flask, current_app
 
-from server.packs import PACK_DIR, PackIndex, PackWriter, read_packed
+from server.packs import PACK_DIR, PackError, PackIndex, PackWriter, read_packed
 
 CHUNK = 1024 * 1024
 PACK_BLOB_MAX = 8 * 1024 * 1024  # larger blobs get a file of their own even when packing is asked for
@@ -118,6 +118,21 @@ class BlobStore:
         if not os.path.exists(target) and (packed := self._packed.get(sha256)) is not None:
             return io.BytesIO(read_packed(sha256, *packed))
         return open(target, "rb")
+
+    def check(self, sha256: str, size: int | None = None) -> str | None:
+        """Why the stored blob is not exactly the bytes its digest names (missing, damaged, wrong size), or None
+        when it is."""
+        try:
+            data = self.read(sha256)
+        except FileNotFoundError:
+            return "missing"
+        except PackError as exc:
+            return str(exc)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return "damaged: its bytes no longer hash to its name"
+        if size is not None and len(data) != size:
+            return f"wrong size: {len(data)} bytes, the database says {size}"
+        return None
 
     def _makedirs(self, folder: str) -> None:
         if folder not in self._dirs:

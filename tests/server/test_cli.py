@@ -95,3 +95,23 @@ def test_serve_demo_answers_over_http(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         proc.stdout.close()
+
+
+def test_blobs_verify_finds_a_missing_or_damaged_original(tmp_path):
+    """`hilum blobs verify` reads every blob the database names, packed or a file of its own."""
+    env = _env(tmp_path)
+    run = CliRunner().invoke
+    assert run(main, ["demo"], env=env).exit_code == 0
+    ok = run(main, ["blobs", "verify"], env=env)
+    assert ok.exit_code == 0 and "blobs intact: 8 checked" in ok.output, ok.output
+    store = tmp_path / "inst" / "blobs"
+    [pack] = list((store / "packs").glob("*.pack"))
+    with open(pack, "r+b") as f:  # one byte of a packed DICOM instance
+        f.seek(200)
+        f.write(b"\x00" if f.read(1) != b"\x00" else b"\x01")
+    loose = next(p for p in store.glob("??/*") if p.is_file())
+    loose.chmod(0o644)
+    loose.unlink()
+    bad = run(main, ["blobs", "verify"], env=env)
+    assert bad.exit_code == 1 and "2 of 8 blobs missing or damaged" in bad.output, bad.output
+    assert "missing" in bad.output and "damaged" in bad.output and "Traceback" not in bad.output
