@@ -10,7 +10,6 @@ import itertools
 import logging
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,9 +20,12 @@ from server import audit
 from server.errors import HilumError
 from server.ingest import pairing, parallel, store
 from server.ingest.sources import Item, Limits, check_filename, from_zip, is_zip
+from server.ingest.verdicts import FileResult, IngestError, decode_text, summarize
 from server.models import DocumentKind, Project
 from server.projects import patient_key
 from server.storage import BlobStore
+
+__all__ = ["FileResult", "IngestError", "Ingestor", "decode_text", "parallelism", "summarize"]
 
 log = logging.getLogger("hilum.ingest")
 
@@ -33,46 +35,8 @@ COMMIT_EVERY = 200
 PRELOAD_EVERY = 64  # prepared DICOM files whose studies are looked up in one query
 
 
-@dataclass
-class FileResult:
-    """The verdict on one file."""
-
-    file: str
-    status: str  # stored | duplicate | skipped | error
-    kind: str | None = None
-    code: str | None = None
-    reason: str | None = None
-    study_id: int | None = None
-    paired_by: str | None = None
-    recording_id: int | None = None
-    job_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-class IngestError(HilumError):
-    status, code = 422, "invalid_file"
-
-
 def _ext(name: str) -> str:
     return posixpath.splitext(name)[1].lower()
-
-
-def decode_text(data: bytes) -> str:
-    """Report bytes → text: UTF-8 (BOM tolerated), UTF-16 with BOM, else Windows-1252. Binary is refused."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    else:
-        if b"\x00" in data:
-            raise IngestError("the file is binary, not text", code="not_text")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    if not text.strip():
-        raise IngestError("the report is empty", code="empty_text")
-    return text.replace("\r\n", "\n")
 
 
 class Ingestor:
@@ -373,15 +337,3 @@ class Ingestor:
 def parallelism(config: Any) -> dict[str, int]:
     """The `Ingestor` keywords for worker processes from an app config (HILUM_INGEST_WORKERS, _PARALLEL_MIN)."""
     return {"workers": config["INGEST_WORKERS"], "parallel_min": config["INGEST_PARALLEL_MIN"]}
-
-
-def summarize(results: list[FileResult]) -> dict[str, Any]:
-    """The batch answer: per-file verdicts and counts (`stored`, `duplicates`, `skipped`, `errors`)."""
-    count = {k: sum(1 for r in results if r.status == k) for k in ("stored", "duplicate", "skipped", "error")}
-    return {
-        "files": [r.as_dict() for r in results],
-        "stored": count["stored"],
-        "duplicates": count["duplicate"],
-        "skipped": count["skipped"],
-        "errors": count["error"],
-    }
