@@ -23,7 +23,9 @@ its rows (`audio_s`, `files`). Each runner transcribes one clip once before it i
 Figures: RTF (processing seconds / audio seconds, model load excluded), CPU RTF (process CPU seconds / audio
 seconds: steadier than wall time when other work shares the cores), WER (lowercase words, punctuation
 dropped), and medical-term recall: of the lexicon terms with a word rare in general English that the
-reference contains, the share the transcript contains too.
+reference contains, the share the transcript contains too. Terms are split as the text is (hyphens are
+spaces), and a compound the lexicon writes both open and closed ("air space" / "airspace") counts either
+way; WER does not forgive it. `corrections`: how many vocabulary corrections Hilum made (each undoable).
 """
 
 from __future__ import annotations
@@ -65,8 +67,31 @@ def medical_terms() -> list[tuple[str, ...]]:
     return sorted({t for t in vocab.terms if any(zipf(w) < RARE_ZIPF for w in t)}, key=len, reverse=True)
 
 
+def closed_compounds(terms: list[tuple[str, ...]]) -> dict[tuple[str, str], str]:
+    """Adjacent term words whose closed spelling is a term word too, as the lexicon writes both ("air space
+    opacity", "airspace disease"): the same words written open or closed, which term matching must not count
+    as a miss (WER still does)."""
+    words = {w for t in terms for w in t}
+    return {(a, b): a + b for t in terms for a, b in zip(t, t[1:], strict=False) if a + b in words}
+
+
+def close_compounds(tokens: list[str], pairs: dict[tuple[str, str], str]) -> list[str]:
+    """`tokens` with every open compound of `pairs` written closed."""
+    out: list[str] = []
+    for token in tokens:
+        if out and (out[-1], token) in pairs:
+            out[-1] = pairs[(out[-1], token)]
+        else:
+            out.append(token)
+    return out
+
+
 def term_hits(ref: list[str], hyp: list[str], terms: list[tuple[str, ...]]) -> tuple[int, int]:
-    """(found, expected): each term occurrence in the reference (longest terms first, no overlaps)."""
+    """(found, expected): each term occurrence in the reference (longest terms first, no overlaps). Terms
+    are matched as `words_of` splits text (hyphens are spaces) and compounds count open or closed."""
+    pairs = closed_compounds(terms)
+    terms = sorted({tuple(close_compounds(words_of(" ".join(t)), pairs)) for t in terms}, key=len, reverse=True)
+    ref, hyp = close_compounds(ref, pairs), close_compounds(hyp, pairs)
     def occurrences(tokens: list[str]) -> dict[tuple[str, ...], int]:
         used = [False] * len(tokens)
         counts: dict[tuple[str, ...], int] = {}
@@ -127,11 +152,11 @@ def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
     options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
-    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options).text
+    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options)
 
 
 def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str, ...]]) -> dict[str, Any]:
-    seconds = cpu = audio = errors = ref_words = found = expected = 0.0
+    seconds = cpu = audio = errors = ref_words = found = expected = fixes = 0.0
     samples = []
     if items:
         run(items[0][0][: 16000 * 5])  # warm-up, not timed
@@ -140,6 +165,8 @@ def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str
         text = run(samples_)
         seconds += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
+        if not isinstance(text, str):  # a Hilum transcript
+            fixes, text = fixes + len(text.corrections), text.text
         audio += duration
         e, n = wer(words_of(reference), words_of(text))
         f, x = term_hits(words_of(reference), words_of(text), terms)
@@ -148,6 +175,7 @@ def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str
     return {"rtf": round(seconds / audio, 3), "cpu_rtf": round(cpu / audio, 3), "files": len(items),
             "wer": round(errors / max(ref_words, 1), 3),
             "term_recall": round(found / expected, 3) if expected else None, "terms": int(expected),
+            "corrections": int(fixes),
             "audio_s": round(audio, 1), "first": samples[0][:160] if samples else ""}
 
 

@@ -1,6 +1,7 @@
 """Snap near-miss words to vocabulary terms, keeping timings and recording every change so it can be undone.
 
-Three rules, tried at each position (merge, then term, then spelling), each needing its own evidence:
+Rules tried at each position (merge, term, plural, whole, pair, spelling, doubt), each needing its own
+evidence (``whole`` and ``doubt`` live in `soundalike`):
 
 - ``term``: the words around it spell a multi-word term except for one word that sounds or reads like the
   term's word ("plural effusion" → "pleural effusion", "pulmonary module" → "pulmonary nodule"), or for two
@@ -14,9 +15,18 @@ Three rules, tried at each position (merge, then term, then spelling), each need
   so the evidence is the sound of the whole pair and the engine's doubt: no word it was fairly sure of
   (`PAIR_DOUBT`), no function word, no vocabulary word is replaced.
 - ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
-  megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common.
+  megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common,
+  unless the join is exactly a rare vocabulary word ("hyper expanded"). An article joins only as the start of
+  the word ("a telectasis" → "atelectasis", not "a peri hilar" → "perihilar").
 - ``spelling``: one word unknown to general English, and no inflection of a vocabulary word, that reads like
-  a vocabulary word itself rare in general English ("atelectasus"; never "assias" → "assist").
+  a vocabulary word itself rare in general English ("atelectasus"; never "assias" → "assist"); a long one may
+  also match by its consonant skeleton ("leevoskoleeosis" → "levoscoliosis").
+- ``whole``: one to three non-vocabulary words that together sound like a whole multi-word term
+  ("bye basillar telectasis" → "bibasilar atelectasis"); it beats ``spelling`` only when it matches better.
+- ``doubt``: a common word the engine barely believed that reads almost like a rare vocabulary word.
+- ``plural``: a doubtful singular vocabulary noun, alone as the subject of "are"/"were"/"have", becomes its
+  plural ("The cardiac contour are normal"); a fix by another rule in that place gets the plural too
+  (recorded as e.g. ``spelling+plural``).
 
 The result keeps the word's timing (a merge spans from the first word's start to the last word's end, with the
 lowest probability), its capitalisation and surrounding punctuation. Each `Correction` holds the words it
@@ -29,11 +39,14 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from annotators.transcription.phonetics import similarity, skeleton, sound_score
 from annotators.transcription.result import Correction, Word
+from annotators.transcription.soundalike import doubt_rule, plural_of, whole_rule
 from annotators.transcription.vocabulary import FUNCTION_ZIPF, Vocabulary, tokens, zipf
 
 TERM_SCORE = 0.72
 SPLIT_TERM_SCORE = 0.8  # two heard words joined into one term word: the context and a closer match
+# (a piece glued to the word before it, "grade" "-loma", is one heard word: `TERM_SCORE` holds)
 CONFIDENT = 0.95  # a common word heard with this probability or more is what was said
 TARGET_ZIPF = 4.0  # spelling/merge targets are words a general model may not know, not "assist" or "order"
 SPELLING_SCORE = 0.82
@@ -42,42 +55,9 @@ MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alo
 COMMON_ZIPF = 3.0  # at or above: a word of general English, not a misspelling
 PAIR_SCORE = 0.85  # consonant skeletons of the heard and the term word, with the anchor's edge
 PAIR_EDGE = 3  # letters of the anchor word compared with the pair: a sound may run across the two words
+SOUND_LETTERS = 8  # a misspelt word this long may also match by its consonant skeleton
 PAIR_DOUBT = 0.9  # a pair correction replaces only words heard with less probability than this
 _EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
-_PHONETIC = [(r"ph", "f"), (r"ck", "k"), (r"qu", "kw"), (r"x", "ks"), (r"c(?=[eiy])", "s"), (r"c", "k"),
-             (r"y", "i"), (r"z", "s"), (r"ae", "e"), (r"oe", "e"), (r"^pn", "n"), (r"^ps", "s"), (r"eu|ew|oo", "u"),
-             (r"(.)\1+", r"\1")]
-
-
-def phonetic(word: str) -> str:
-    """A crude English sound key: spellings of the same sound become the same letters."""
-    key = word.lower()
-    for pattern, repl in _PHONETIC:
-        key = re.sub(pattern, repl, key)
-    return key
-
-
-_VOICED = str.maketrans("dbgvaeiouy", "tpkfaaaaaa")
-
-
-def skeleton(text: str) -> str:
-    """The consonants of `text` as they sound, voicing ignored (d/t, b/p, g/k, v/f), repeats collapsed, a
-    leading vowel kept as "a": what survives when a word is misheard as another ("order" ~ "aorta")."""
-    key = phonetic(text.replace(" ", "")).translate(_VOICED)
-    return re.sub(r"(.)\1+", r"\1", key[:1] + key[1:].replace("a", ""))
-
-
-def similarity(a: str, b: str, floor: float = 0.0) -> float:
-    """0..1: how alike two lowercase words read or sound (the better of spelling and sound-key ratios).
-    Below `floor` the answer may be any value under it (cheap bounds skip the full comparison)."""
-    if a == b:
-        return 1.0
-    best = 0.0
-    for x, y in ((a, b), (phonetic(a), phonetic(b))):
-        matcher = SequenceMatcher(None, x, y)
-        if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
-            best = max(best, matcher.ratio())
-    return best
 
 
 def _norm(word: Word) -> str:
@@ -109,11 +89,11 @@ def _term_rule(
         heard = norms[i: i + m]
         if len(heard) != m or not all(heard) or any(h.isdigit() for h in heard):
             continue
-        if heard[0] in vocab.words or _inflected(heard[0], vocab):
+        if heard[0] in vocab.words or vocab.inflects(heard[0]):
             continue  # a vocabulary word is never replaced, nor joined with the word after it
-        if m == 2 and re.search(r"[.,;:?!]$", words[i].word):
-            continue
-        joined, threshold = "".join(heard), TERM_SCORE if m == 1 else SPLIT_TERM_SCORE
+        if m == 2 and (re.search(r"[.,;:?!]$", words[i].word) or zipf(heard[0]) >= FUNCTION_ZIPF):
+            continue  # "or plural effusions" keeps its "or"
+        joined, threshold = "".join(heard), TERM_SCORE if m == 1 or not words[i + 1].sep else SPLIT_TERM_SCORE
         for n in vocab.term_lengths:
             for j in range(n):  # the heard word(s) stand for the term's j-th word
                 before, after = norms[max(0, i - j): i], norms[i + m: i + m + n - j - 1]
@@ -171,18 +151,16 @@ def _heard_as_said(word: Word, norm: str, target: str) -> bool:
     return word.prob >= CONFIDENT or (word.prob >= 0.5 and norm in target)
 
 
-def _inflected(word: str, vocab: Vocabulary) -> bool:
-    """A plural or -ed/-ing form of a vocabulary word: a different word, not a misspelling of it."""
-    stems = [word[:-1], word[:-2], word[:-3], word[:-3] + "y", word[:-2] + "e", word[:-3] + "e"]
-    return word.endswith(("s", "ed", "ing")) and any(len(x) >= 4 and x in vocab.words for x in stems)
-
-
-def _single_rule(word: str, vocab: Vocabulary, threshold: float) -> tuple[str, float] | None:
+def _single_rule(word: str, vocab: Vocabulary, threshold: float, sound: bool = False) -> tuple[str, float] | None:
+    """(vocabulary word, score) for the rare vocabulary word `word` reads like best; `sound` also lets the
+    consonant skeleton count (`phonetics.sound_score`), for a long word the engine spelled by ear."""
     best: tuple[str, float] | None = None
     for candidate in vocab.words:
         if len(candidate) < 5 or abs(len(candidate) - len(word)) > 3 or zipf(candidate) >= TARGET_ZIPF:
             continue
         score = similarity(word, candidate, threshold)
+        if sound and score < threshold:
+            score = max(score, sound_score(word, candidate, threshold))
         if score >= threshold and (best is None or score > best[1]):
             best = (candidate, score)
     return best
@@ -196,12 +174,16 @@ def _merge_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabula
         if len(parts) != n or not all(parts) or any(re.search(r"[.,;:?!]$", w.word) for w in words[i: i + n - 1]):
             continue
         joined = "".join(parts)
+        if joined in vocab.words and joined not in parts and len(joined) >= 8 and zipf(joined) < TARGET_ZIPF:
+            return n, joined, 1.0  # a vocabulary word written apart ("hyper expanded")
         rare = [p for p in parts if zipf(p) < COMMON_ZIPF and p not in vocab.words]
         if not rare or zipf(joined) >= COMMON_ZIPF:
             continue
         found = _single_rule(joined, vocab, MERGE_SCORE)
         if found is None or found[0] in parts:
             continue
+        if parts[0] in ("a", "an", "the") and not found[0].startswith(parts[0]):
+            continue  # "a peri hilar" is "a perihilar"; but "a telectasis" may be "atelectasis"
         alone = max((s[1] for p in rare if (s := _single_rule(p, vocab, SPELLING_SCORE))), default=0.0)
         if found[1] >= alone + MERGE_MARGIN:
             return n, found[0], found[1]
@@ -229,6 +211,16 @@ def correct(words: Sequence[Word], vocab: Vocabulary) -> tuple[list[Word], list[
 
 
 def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float, str] | None:
+    """The first rule that fixes the words from `i`, its plural when a plural verb follows (see `plural_of`)."""
+    found = _rule_at(words, norms, i, vocab)
+    if found is None:
+        return None
+    n, target, score, rule = found
+    plural = plural_of(words, norms, i, n, target, vocab)
+    return (n, plural, score, f"{rule}+plural") if plural else found
+
+
+def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float, str] | None:
     word = norms[i]
     if not word or word.isdigit():
         return None
@@ -239,15 +231,21 @@ def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) 
     if term:
         return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
-        return None
+        plural = plural_of(words, norms, i, 1, word, vocab)
+        return (1, plural, 1.0, "plural") if plural else None
+    single = None
+    if zipf(word) < COMMON_ZIPF and len(word) >= 5 and not vocab.inflects(word):
+        single = _single_rule(word, vocab, SPELLING_SCORE, sound=len(word) >= SOUND_LETTERS)
+    whole = whole_rule(words, norms, i, vocab)
+    if whole and (single is None or whole[2] > single[1]):
+        return whole[0], whole[1], whole[2], "whole"
     pair = _pair_rule(words, norms, i, vocab)
     if pair:
         return pair[0], pair[1], pair[2], f"pair:{pair[3]}"
-    if zipf(word) < COMMON_ZIPF and len(word) >= 5 and not _inflected(word, vocab):
-        single = _single_rule(word, vocab, SPELLING_SCORE)
-        if single:
-            return 1, single[0], single[1], "spelling"
-    return None
+    if single:
+        return 1, single[0], single[1], "spelling"
+    doubt = doubt_rule(words[i], word, vocab) if zipf(word) >= COMMON_ZIPF else None
+    return (*doubt, "doubt") if doubt else None
 
 
 def revert(words: Sequence[Word], corrections: Sequence[Correction], undo: Sequence[int] | None = None) -> list[Word]:

@@ -80,9 +80,25 @@ class Vocabulary:
         return {k: tuple(v) for k, v in index.items()}
 
     @functools.cached_property
+    def spoken_terms(self) -> dict[int, tuple[str, ...]]:
+        """Multi-word terms (two to four words) with a word rare in general English, by their length in
+        letters without spaces: what a whole misheard stretch may have been."""
+        groups: dict[int, list[str]] = {}
+        for term in self.terms:
+            if 2 <= len(term) <= 4 and any(zipf(w) < RARE_ZIPF for w in term):
+                groups.setdefault(len("".join(term)), []).append(" ".join(term))
+        return {n: tuple(ts) for n, ts in groups.items()}
+
+    @functools.cached_property
     def term_lengths(self) -> tuple[int, ...]:
         """The word counts of the multi-word terms, longest first."""
         return tuple(sorted({len(t) for t in self.terms if len(t) > 1}, reverse=True))
+
+    def inflects(self, word: str) -> bool:
+        """Whether `word` is a plural or -ed/-ing form of a vocabulary word: a different word, not a
+        misspelling of it."""
+        stems = [word[:-1], word[:-2], word[:-3], word[:-3] + "y", word[:-2] + "e", word[:-3] + "e"]
+        return word.endswith(("s", "ed", "ing")) and any(len(x) >= 4 and x in self.words for x in stems)
 
     def prompt(self, budget: int = PROMPT_CHARS) -> str:
         """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""

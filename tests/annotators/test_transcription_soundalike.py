@@ -1,0 +1,130 @@
+"""The sound-only correction rules (whole terms, doubtful common words), plurals before a plural verb, exact
+joins, glued word pieces. Every correction is recorded and undoes. No model is loaded here."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotators.transcription.correction import correct, revert
+from annotators.transcription.phonetics import similarity, sound_score
+from annotators.transcription.result import Word, join_words
+from annotators.transcription.vocabulary import Vocabulary, from_ontology
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return from_ontology()
+
+
+def heard(text: str, doubt: dict[str, float] | None = None) -> list[Word]:
+    """Words one second apart, probability 0.6 unless `doubt` names another."""
+    return [Word(float(i), i + 0.8, t, (doubt or {}).get(t, 0.6)) for i, t in enumerate(text.split())]
+
+
+def check(vocab: Vocabulary, words: list[Word], expected: str, rules: list[str]) -> None:
+    fixed, corrections = correct(words, vocab)
+    assert join_words(fixed) == expected
+    assert [c.rule for c in corrections] == rules
+    assert revert(fixed, corrections) == words  # every correction undoes, timings and all
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a multi-word term heard as one word, or as other words none of which is a vocabulary word
+        ("Mild subsegmentalatelectasis.", "Mild subsegmental atelectasis."),
+        ("Bye basillar telectasis is seen.", "Bibasilar atelectasis is seen."),
+    ],
+)
+def test_a_whole_term_heard_as_other_words(vocab: Vocabulary, text: str, expected: str) -> None:
+    check(vocab, heard(text), expected, ["whole"])
+
+
+def test_a_whole_term_keeps_the_stretch_timing(vocab: Vocabulary) -> None:
+    fixed, (fix,) = correct(heard("Bye basillar telectasis is seen."), vocab)
+    assert (fixed[0].start, fixed[0].end) == (0.0, 2.8) and fix.to_dict()["original"] == "Bye basillar telectasis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The patient was sent home in a car.",
+        "No new fetal hemorrhage.",
+        "Right upper lobe and right lower lobe are clear.",  # vocabulary words are never part of a whole stretch
+    ],
+)
+def test_ordinary_words_are_no_whole_term(vocab: Vocabulary, text: str) -> None:
+    check(vocab, heard(text), text, [])
+
+
+@pytest.mark.parametrize(
+    "prob, expected, rules",
+    [
+        (0.1, "Linear scarring at the apex.", ["doubt"]),  # barely believed, and reads almost like a term word
+        (0.8, "Linear starring at the apex.", []),  # the engine believed it: what was said
+    ],
+)
+def test_a_doubtful_common_word(vocab: Vocabulary, prob: float, expected: str, rules: list[str]) -> None:
+    check(vocab, heard("Linear starring at the apex.", {"starring": prob}), expected, rules)
+
+
+@pytest.mark.parametrize(
+    "text, prob, expected, rules",
+    [
+        ("The cardiac contour are normal.", 0.4, "The cardiac contours are normal.", ["plural"]),
+        ("The cardiac contour are normal.", 0.97, "The cardiac contour are normal.", []),  # sure of what it heard
+        ("Heart size and mediastinal contour are normal.", 0.4, "Heart size and mediastinal contour are normal.", []),
+        ("The margins of the lung are clear.", 0.4, "The margins of the lung are clear.", []),  # another subject
+        ("The cardiac contorn are normal.", 0.4, "The cardiac contours are normal.", ["term:cardiac contour+plural"]),
+        ("Normal, the lung are clear.", 0.4, "Normal, the lungs are clear.", ["plural"]),  # a comma starts a clause
+        (
+            "Cardiac and mediastinal silhouette are normal.",
+            0.4,
+            "Cardiac and mediastinal silhouettes are normal.",
+            ["plural"],
+        ),  # two adjectives: two silhouettes
+    ],
+)
+def test_a_singular_before_a_plural_verb(
+    vocab: Vocabulary, text: str, prob: float, expected: str, rules: list[str]
+) -> None:
+    check(vocab, heard(text, {"contour": prob, "contorn": prob, "lung": prob}), expected, rules)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The lungs are hyper expanded.", "The lungs are hyperexpanded."),  # parts common, the join exact
+        ("There is a peri hilar opacity.", "There is a perihilar opacity."),  # the article stays a word
+        ("Mild a telectasis.", "Mild atelectasis."),  # unless the term starts with it
+    ],
+)
+def test_a_vocabulary_word_written_apart(vocab: Vocabulary, text: str, expected: str) -> None:
+    check(vocab, heard(text), expected, ["merge"])
+
+
+def test_a_long_word_spelt_by_ear_matches_by_its_consonants(vocab: Vocabulary) -> None:
+    check(vocab, heard("Lumbar leevoskoleeosis."), "Lumbar levoscoliosis.", ["spelling"])
+    assert sound_score("leevoskoleeosis", "levoscoliosis") > similarity("leevoskoleeosis", "levoscoliosis")
+    assert (
+        sound_score("byebasillartelectasis", "bibasilar atelectasis") >= 0.78 > sound_score("paperwork", "pneumothorax")
+    )
+
+
+def test_a_piece_glued_to_the_word_before_is_one_heard_word(vocab: Vocabulary) -> None:
+    words = heard("Stable calcified grade -loma here.", {"grade": 0.95})
+    words[3] = Word(3.0, 3.8, "-loma", 0.5, "")  # whisper's continuation piece: no space before it
+    fixed, (fix,) = correct(words, vocab)
+    assert join_words(fixed) == "Stable calcified granuloma here." and fix.rule == "term:calcified granuloma"
+    assert revert(fixed, [fix]) == words
+    words[3] = Word(3.0, 3.8, "loma", 0.5, " ")  # two words: the split needs a closer match
+    assert join_words(correct(words, vocab)[0]) == "Stable calcified grade loma here."
+
+
+def test_a_function_word_is_not_half_of_a_split_term_word(vocab: Vocabulary) -> None:
+    check(
+        vocab,
+        heard("No consolidation or plural effusions."),
+        "No consolidation or pleural effusions.",
+        ["term:pleural effusions"],
+    )
