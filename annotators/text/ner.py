@@ -10,10 +10,11 @@
   `doc.spans["hilum_anatomy_words"]` (`hilum_observations` reads both).
 - `hilum_drug_stems`: words ending in a drug-name stem (`-coxib`, `-micin`) as CHEMICAL, last in priority.
 - `hilum_entities`: the union into `doc.ents` — longest span first; on equal length the lexicon wins for
-  radiology labels and the model for CHEMICAL; a model span that is a laterality word plus a lexicon span
-  gives way to the lexicon span, and a model FINDING made of lexicon anatomy only (`heart and lungs`) to the
-  anatomy; then (`consistent`) what the document implies for itself: every short form
-  of an abbreviation whose long form is an entity, and every other occurrence of a model entity's exact text.
+  radiology labels and the model for CHEMICAL; a model span that is describing words (laterality, size,
+  acuity) plus a lexicon span gives way to the lexicon span, and a model FINDING made of lexicon anatomy only
+  (`heart and lungs`) to the anatomy; then (`consistent`, `annotators.text.consistency`) what the document
+  implies for itself: short forms of its abbreviations agree with their long forms, and every other
+  occurrence of a model entity's text.
   `span._.hilum_source` says which component found each.
 """
 
@@ -25,9 +26,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from annotators.text.consistency import agree_with_long_forms, consistent
 from annotators.text.errors import PipelineConfigError
 from annotators.text.extensions import register
 from annotators.text.shipped import MODEL_DIR, model_version
+from annotators.text.vectors import load_static_vectors, uses_static_vectors
 
 LEXICON_LABELS = ("FINDING", "ANATOMY", "DEVICE", "PROCEDURE")
 NER_KEY, LEXICON_KEY, STEMS_KEY = "hilum_ner", "hilum_lexicon", "hilum_stems"
@@ -49,6 +52,8 @@ class StatisticalNer:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", r"\[W095\]", UserWarning)  # model trained with another spaCy patch
             self.model = spacy.load(model_path, vocab=nlp.vocab)
+        if uses_static_vectors(self.model):
+            load_static_vectors(nlp.vocab)
         self.source = f"hilum_ner@{model_version(model_path)}"
         self.labels = tuple(getattr(self.model.get_pipe("ner"), "labels", ()))
 
@@ -57,7 +62,7 @@ class StatisticalNer:
         for _name, pipe in self.model.pipeline:
             docs = list(pipe.pipe(docs, batch_size=len(docs) or 1))  # type: ignore[attr-defined]
         for doc, before in zip(docs, saved, strict=True):
-            found = [span for span in map(_without_negation, doc.ents) if span is not None]
+            found = [span for span in map(_without_negation, doc.ents) if span is not None and not _placeholder(span)]
             for span in found:
                 span._.hilum_source = self.source
             doc.spans[NER_KEY] = found
@@ -77,6 +82,13 @@ class StatisticalNer:
 
 
 NEGATION_WORDS = frozenset({"no", "not", "without", "negative"})
+_PLACEHOLDER = re.compile(r"[Xx]{3,}|([*_#])\1{2,}")
+
+
+def _placeholder(span: Span) -> bool:
+    """Whether every word of `span` is a run of X (`XXXX`) or of `*`, `_`, `#`: a de-identification placeholder
+    or a blank to fill, never an entity (reports de-identified so write `XXXX` for names and dates)."""
+    return all(_PLACEHOLDER.fullmatch(token.text) for token in span)
 
 
 def _without_negation(span: Span) -> Span | None:
@@ -159,6 +171,10 @@ class OntologyMatcher:
         return doc
 
 
+# Sources of `doc.ents`, by priority among spans of equal length (longer spans win first).
+SOURCE_RANKS = ((MEASUREMENT_KEY, 0), (LEXICON_KEY, 1), (NER_KEY, 2), (STEMS_KEY, 3))
+
+
 class EntityCombiner:
     """Union of the model's, the lexicon's and the measurement spans into `doc.ents` (see the module docstring).
 
@@ -171,9 +187,9 @@ class EntityCombiner:
         lexicon = {(s.start, s.end) for s in doc.spans.get(LEXICON_KEY, [])}
         sides = {i for s in doc.spans.get(LATERALITY_KEY, []) for i in range(s.start, s.end)}
         body = {i for s in doc.spans.get(ANATOMY_KEY, []) for i in range(s.start, s.end)}
-        for key, rank in ((MEASUREMENT_KEY, 0), (LEXICON_KEY, 1), (NER_KEY, 2), (STEMS_KEY, 3)):
+        for key, rank in SOURCE_RANKS:
             for span in doc.spans.get(key, []):
-                if key == NER_KEY and (_side_plus_lexicon(span, sides, lexicon) or _only_anatomy(span, body)):
+                if key == NER_KEY and (_described_lexicon(span, sides, body, lexicon) or _only_anatomy(span, body)):
                     continue
                 prefer = rank if not (key == NER_KEY and span.label_ == "CHEMICAL") else 0
                 ranked.append((-(span.end - span.start), prefer, span.start, span, key))
@@ -186,44 +202,14 @@ class EntityCombiner:
                 chosen.append((span, key))
         spans = [span for span, _key in chosen]
         if self.consistent:
-            spans += _consistent(doc, spans, taken)
+            spans = agree_with_long_forms(doc, spans)
+            taken = {i for span in spans for i in range(span.start, span.end)}
+            spans += consistent(doc, spans, taken)
         doc.ents = sorted(spans, key=lambda span: span.start)
         return doc
 
     def __init__(self, consistent: bool = True) -> None:
         self.consistent = consistent
-
-
-def _consistent(doc: Doc, spans: list[Span], taken: set[int]) -> list[Span]:
-    """Entities a document implies for itself: the short forms of an abbreviation whose long form is an
-    entity (`nimodipine (NIMO)` → every NIMO), and the other occurrences of a model entity's exact text."""
-    by_offsets = {(s.start_char, s.end_char): s for s in spans}
-    wanted: list[tuple[int, int, Span]] = []
-    for short in getattr(doc._, "abbreviations", None) or []:
-        long_form = short._.long_form
-        source = by_offsets.get((long_form.start_char, long_form.end_char)) if long_form is not None else None
-        if source is not None and source.label_ != "MEASUREMENT":
-            wanted.append((short.start, short.end, source))
-    texts: dict[str, Span] = {}
-    for span in spans:
-        if span._.hilum_source and span._.hilum_source.startswith("hilum_ner@") and len(span.text) >= 3:
-            texts.setdefault(span.text, span)
-    whole = doc.text
-    for text, source in texts.items():
-        start = whole.find(text)
-        while start >= 0:
-            found = doc.char_span(start, start + len(text))
-            if found is not None:
-                wanted.append((found.start, found.end, source))
-            start = whole.find(text, start + 1)
-    added = []
-    for start, end, source in sorted(wanted, key=lambda w: (w[0], -w[1])):
-        if taken.isdisjoint(range(start, end)):
-            span = Span(doc, start, end, label=source.label_, kb_id=source.kb_id_)
-            span._.hilum_source = source._.hilum_source
-            taken.update(range(start, end))
-            added.append(span)
-    return added
 
 
 # Endings of international nonproprietary drug names (WHO INN / USAN stems): a word ending so is a drug.
@@ -263,18 +249,28 @@ _JOINERS = frozenset({"and", "or", ",", "/", "the", "of", "both"})
 def _only_anatomy(span: Span, body: set[int]) -> bool:
     """Whether a model span is lexicon anatomy and joining words only (`heart and lungs`, `contours` of `hilar
     and mediastinal contours`): no finding, the anatomy entities stand instead."""
-    return span.label_ == "FINDING" and all(
-        token.i in body or token.lower_ in _JOINERS for token in span
-    )
+    return span.label_ == "FINDING" and all(token.i in body or token.lower_ in _JOINERS for token in span)
 
 
-def _side_plus_lexicon(span: Span, sides: set[int], lexicon: set[tuple[int, int]]) -> bool:
-    """Whether `span` is laterality words followed by exactly a lexicon span (`left | pleural effusion`): the
-    lexicon span is the entity and the laterality is attached to it (`hilum_modifiers`)."""
-    start = span.start
-    while start < span.end - 1 and start in sides:
-        start += 1
-        if (start, span.end) in lexicon:
+# Size, severity and acuity words that describe a finding rather than name it (`Small | pneumothorax`).
+DESCRIBING_WORDS = frozenset(
+    "small large tiny big huge massive minimal trace slight mild moderate marked severe acute".split()
+)
+
+
+def _described_lexicon(span: Span, sides: set[int], body: set[int], lexicon: set[tuple[int, int]]) -> bool:
+    """Whether `span` is describing words followed by exactly a lexicon span: it starts with laterality or a
+    `DESCRIBING_WORDS` word (`left | pleural effusion`, `Small left | pneumothorax`, `acute cardiopulmonary |
+    abnormality`), or all words before the lexicon span are laterality or an anatomy abbreviation (`RUL |
+    nodule`). The lexicon span is the entity; `hilum_modifiers` attaches the description to it. (Anatomy words
+    in general stay: `breast cancer` is one finding.)"""
+    doc = span.doc
+
+    def describes(i: int) -> bool:
+        return i in sides or doc[i].lower_ in DESCRIBING_WORDS or (i in body and doc[i].is_upper)
+
+    for start in range(span.start + 1, span.end):
+        if (start, span.end) in lexicon and (describes(span.start) or all(map(describes, range(span.start, start)))):
             return True
     return False
 

@@ -5,7 +5,8 @@ and tokenized by the clinical tokenizer the pipeline uses. Corpora that annotate
 has diseases, not chemicals) do not teach the model that the other labels' mentions are plain words: where a
 string that another corpus annotates with a label missing here occurs, its tokens are marked *missing*
 (neither entity nor outside). Training augments case (ALL CAPS and lower case copies of some documents) so that
-radiology reports written in capitals still look familiar.
+radiology reports written in capitals still look familiar. `static_vectors=1` adds en_core_web_md's word vectors
+to the token features (`annotators.text.vectors`: loaded from the installed package, not shipped twice).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from annotators.text.corpora import AnnotatedText, read_corpus
 from annotators.text.errors import CorpusError
 from annotators.text.tokenizer import clinical_tokenizer
+from annotators.text.vectors import vectors_before_init
 
 MODEL_NAME = "hilum_ner"
 CONFIG_TEMPLATE = """
@@ -51,7 +53,7 @@ factory = "tok2vec"
 width = {width}
 attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 rows = [{rows}]
-include_static_vectors = false
+include_static_vectors = {static_vectors}
 
 [components.tok2vec.model.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
@@ -129,7 +131,7 @@ L2 = 0.01
 grad_clip = 1.0
 use_averages = true
 eps = 0.00000001
-learn_rate = 0.001
+learn_rate = {learn_rate}
 
 [training.score_weights]
 ents_f = 1.0
@@ -139,6 +141,7 @@ ents_per_type = null
 
 [initialize]
 vectors = null
+before_init = {before_init}
 """
 DEFAULT_SETTINGS: dict[str, Any] = {
     "seed": 0,
@@ -151,6 +154,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "patience": 3200,
     "max_steps": 12000,
     "eval_frequency": 400,
+    "static_vectors": 0,
+    "learn_rate": 0.001,
 }
 
 
@@ -159,7 +164,11 @@ def training_config(**settings: Any) -> str:
     unknown = set(settings) - set(DEFAULT_SETTINGS)
     if unknown:
         raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
-    return CONFIG_TEMPLATE.format(**{**DEFAULT_SETTINGS, **settings})
+    values = {**DEFAULT_SETTINGS, **settings}
+    use_vectors = bool(int(values["static_vectors"]))
+    values["static_vectors"] = "true" if use_vectors else "false"
+    values["before_init"] = '{"@callbacks": "hilum.static_vectors.v1"}' if use_vectors else "null"
+    return CONFIG_TEMPLATE.format(**values)
 
 
 def _case_variant(nlp: Any, example: Any, change: Callable[[str], str]) -> Any:
@@ -198,6 +207,8 @@ def _register() -> None:
 
     if "hilum.case_augmenter.v1" not in spacy.registry.augmenters.get_all():
         spacy.registry.augmenters.register("hilum.case_augmenter.v1", func=case_augmenter)
+    if "hilum.static_vectors.v1" not in spacy.registry.callbacks.get_all():
+        spacy.registry.callbacks.register("hilum.static_vectors.v1", func=vectors_before_init)
 
 
 def _missing_strings(corpora: Sequence[list[AnnotatedText]]) -> list[tuple[set[str], dict[str, set[str]]]]:

