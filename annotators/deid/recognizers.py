@@ -7,18 +7,17 @@ from collections.abc import Iterable, Iterator
 
 from presidio_analyzer import RecognizerResult
 
+from annotators.deid.addresses import AddressRecognizer, ZipRecognizer
 from annotators.deid.base import VERSION, HilumRecognizer
 from annotators.deid.cues import ContextNameRecognizer
 from annotators.deid.names import NameRecognizer
 from annotators.deid.patterns import (
-    AddressRecognizer,
     AgeRecognizer,
     DateRecognizer,
     DeviceRecognizer,
     IdRecognizer,
     LicenseRecognizer,
     PhoneRecognizer,
-    ZipRecognizer,
 )
 from annotators.deid.places import InstitutionRecognizer, LocationRecognizer
 
