@@ -10,9 +10,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, func, or_, select, update
@@ -20,6 +19,9 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from server import db
 from server.config import ConfigError
 from server.models import Job, JobStatus
+
+if TYPE_CHECKING:
+    from server.job_runners import Runner
 
 log = logging.getLogger("hilum.jobs")
 
@@ -112,9 +114,7 @@ def _give_up(s: Any, job_id: str, attempts: int, cutoff: datetime) -> None:
     s.execute(
         update(Job)
         .where(Job.id == job_id, _stale(cutoff))
-        .values(
-            status=JobStatus.FAILED, finished_at=_now(), message=f"interrupted {attempts} times; giving up"
-        )
+        .values(status=JobStatus.FAILED, finished_at=_now(), message=f"interrupted {attempts} times; giving up")
     )
 
 
@@ -131,9 +131,7 @@ def _claim(job_id: str) -> Job | None:
         res = s.execute(
             update(Job)
             .where(Job.id == job_id, or_(Job.status == JobStatus.QUEUED, _stale(cutoff)))
-            .values(
-                status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=_now(), heartbeat_at=_now()
-            )
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=_now(), heartbeat_at=_now())
         )
         s.commit()
         if res.rowcount != 1:
@@ -224,83 +222,7 @@ def recover() -> list[str]:
     return again
 
 
-class _Runner:
-    """What both runners share: a sweeper thread that calls `recover()` every `interval` seconds."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self._stop = threading.Event()
-        self._sweeper: threading.Thread | None = None
-
-    def dispatch(self, job_id: str) -> None:
-        raise NotImplementedError
-
-    def start_sweeper(self, interval: float) -> None:
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                with self.app.app_context():
-                    try:
-                        recover()
-                    except Exception:  # noqa: BLE001 - the next sweep tries again
-                        log.exception("job recovery sweep failed")
-
-        self._sweeper = threading.Thread(target=loop, name="hilum-job-sweeper", daemon=True)
-        self._sweeper.start()
-
-    def shutdown(self) -> None:
-        self._stop.set()
-        if self._sweeper is not None:
-            self._sweeper.join()
-
-
-class InProcessRunner(_Runner):
-    """A thread pool inside the server process. A job id already waiting in the pool is not queued twice."""
-
-    def __init__(self, app: Flask):
-        super().__init__(app)
-        self.pool = ThreadPoolExecutor(max_workers=app.config["JOB_WORKERS"], thread_name_prefix="hilum-job")
-        self._pending: set[str] = set()
-        self._lock = threading.Lock()
-
-    def dispatch(self, job_id: str) -> None:
-        with self._lock:
-            if job_id in self._pending:
-                return
-            self._pending.add(job_id)
-        self.pool.submit(self._run, job_id)
-
-    def _run(self, job_id: str) -> None:
-        with self._lock:
-            self._pending.discard(job_id)
-        with self.app.app_context():
-            try:
-                execute(job_id)
-            except Exception:  # noqa: BLE001 - a pool thread must never die silently
-                log.exception("job runner failed for %s", job_id)
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        self.pool.shutdown(wait=True)
-
-
-class CeleryRunner(_Runner):
-    """Sends job ids to Celery workers (`hilum worker`) over Redis."""
-
-    def __init__(self, app: Flask):
-        super().__init__(app)
-        from server.celery_app import make_celery
-
-        self.celery = make_celery(app)
-
-    def dispatch(self, job_id: str) -> None:
-        self.celery.send_task("hilum.run_job", args=[job_id])
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        self.celery.close()
-
-
-def runner() -> _Runner:
+def runner() -> Runner:
     return current_app.extensions["hilum.runner"]
 
 
@@ -322,6 +244,8 @@ def init_app(app: Flask) -> None:
         value = app.config.setdefault(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigError(f"HILUM_{key} must be a positive number of seconds, got {value!r}")
+    from server.job_runners import CeleryRunner, InProcessRunner
+
     if app.config["BROKER_URL"]:
         app.extensions["hilum.runner"] = CeleryRunner(app)
     else:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from server import db, jobs
+from server import db, job_runners, jobs
 from server.models import Job, JobStatus
 from tests.conftest import REDIS_URL, build_app, service_unavailable
 
@@ -200,7 +200,7 @@ def test_a_live_job_is_never_taken_for_dead(tmp_path, database_url):
 
 CRASHING_SERVER = """
 import json, sys, time
-from server import create_app, jobs
+from server import create_app, job_runners, jobs
 app = create_app(json.loads(sys.argv[1]))
 with app.app_context():
     print(jobs.submit("hilum.selftest", {"steps": 20, "seconds": 0.1}).id, flush=True)
@@ -314,7 +314,7 @@ def celery_setup(tmp_path, sqlite_file, redis_url) -> Iterator[Callable[..., tup
         env.update({f"HILUM_{k}": v for k, v in settings.items()})
         app = build_app(tmp_path, sqlite_file, BROKER_URL=redis_url, JOB_STALE_SECONDS=2,
                         JOB_VISIBILITY_SECONDS=visibility)
-        assert isinstance(app.extensions["hilum.runner"], jobs.CeleryRunner)
+        assert isinstance(app.extensions["hilum.runner"], job_runners.CeleryRunner)
         made.append((app, Workers(tmp_path, env)))
         return made[-1]
 
