@@ -122,3 +122,16 @@ def test_a_forked_process_writes_a_pack_of_its_own(tmp_path):
     assert BlobStore(str(tmp_path)).read(store.put_packed(b"written by the parent again")[0]) == (
         b"written by the parent again"
     )
+
+
+def test_check_names_what_is_wrong_with_a_stored_blob(tmp_path):
+    store = BlobStore(str(tmp_path))
+    packed, _ = store.put_packed(b"a packed instance")
+    loose, _ = store.put_bytes(b"a report of its own")
+    assert store.check(packed, 17) is None and store.check(loose, 19) is None
+    assert store.check(loose, 20) == "wrong size: 19 bytes, the database says 20"
+    os.chmod(store._file(loose), 0o644)
+    with open(store._file(loose), "r+b") as f:
+        f.write(b"A")
+    assert store.check(loose).startswith("damaged")
+    assert store.check("0" * 64) == "missing"
