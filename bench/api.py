@@ -217,7 +217,7 @@ def free_port() -> int:
 class Server:
     """`hilum serve` in a subprocess on 127.0.0.1, stopped (terminate, then kill) on exit."""
 
-    def __init__(self, instance: str, url: str, threads: int):
+    def __init__(self, instance: str, url: str, threads: int, workers: int = 1):
         self.port = free_port()
         self.log_path = os.path.join(instance, "server.log")
         env = {
@@ -227,7 +227,7 @@ class Server:
             "HILUM_LOG_LEVEL": "WARNING",
         }
         cmd = [sys.executable, "-c", "from server.cli import main; main()", "serve", "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port), "--threads", str(threads)]
+        cmd += ["--port", str(self.port), "--threads", str(threads), "--workers", str(workers)]
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -281,6 +281,7 @@ class Client:
     rng: random.Random
     think: float = 0.0
     samples: list[tuple[str, float, float, int]] = field(default_factory=list)  # op, start, ms, status
+    done: int = 0  # requests completed, warm-up included
     conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -346,6 +347,7 @@ class Client:
             t0 = time.perf_counter()
             status = self.step(op)
             ms = (time.perf_counter() - t0) * 1000
+            self.done += 1
             if t0 >= warm_until:
                 self.samples.append((op, t0 - begin, ms, status))
             if self.think:
@@ -377,6 +379,48 @@ def make_clients(port: int, data: Seed, n: int, think: float = 0.0) -> list[Clie
     if any(not c.annotations for c in clients):
         sys.exit("every client needs annotations of its own: use --spans >= 1 and --studies >= --clients")
     return clients
+
+
+@dataclass
+class Phase:
+    """One load phase: the measured samples, and where the CPU went over the whole phase (warm-up included)."""
+
+    samples: list[tuple[str, float, float, int]]
+    requests: int  # completed, warm-up included
+    wall: float
+    server_cpu: float  # seconds of CPU the server process used
+    client_cpu: float  # seconds of CPU this process (the load generator) used
+
+    def cpu_line(self) -> str:
+        per = self.server_cpu / max(self.requests, 1) * 1000
+        return (
+            f"  CPU: server {self.server_cpu / self.wall:.0%} of one core ({per:.2f} ms per request), "
+            f"load generator {self.client_cpu / self.wall:.0%} of one core; {os.cpu_count()} cores"
+        )
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds so far of process `pid` and its children (`--workers`); Linux /proc, 0 elsewhere."""
+
+    def stat(p: str) -> list[str]:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return []
+
+    pids = [str(pid)] + [p for p in os.listdir("/proc") if p.isdigit() and stat(p)[1:2] == [str(pid)]] \
+        if os.path.isdir("/proc") else []
+    ticks = sum(int(f[11]) + int(f[12]) for f in map(stat, pids) if f)
+    return ticks / os.sysconf("SC_CLK_TCK") if pids else 0.0
+
+
+def measured(pid: int, clients: list[Client], seconds: float, warmup: float) -> Phase:
+    """`load`, with the server's and this process's CPU time over the phase."""
+    wall, server, mine = time.perf_counter(), process_cpu(pid), time.process_time()
+    samples = load(clients, seconds, warmup)
+    return Phase(samples, sum(c.done for c in clients), time.perf_counter() - wall,
+                 process_cpu(pid) - server, time.process_time() - mine)
 
 
 def load(clients: list[Client], seconds: float, warmup: float) -> list[tuple[str, float, float, int]]:
@@ -453,6 +497,13 @@ def main() -> None:
         help="mean pause in seconds between one client's requests (exponential), one load phase per value "
         "(default: 0 = back to back, the server saturated; then 1 = an annotator saving about once a second)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="server processes (`hilum serve --workers`), one server run per value (e.g. --workers 1 2)",
+    )
     parser.add_argument("--spans", type=int, default=2, help="span annotations seeded per study")
     parser.add_argument(
         "--solo", type=float, default=3.0, help="seconds of one client alone first, for service times (0: skip)"
@@ -472,28 +523,37 @@ def main() -> None:
                 f"\n[{target.label}] {args.studies} studies (1 report, 1 task, {args.spans} spans each), "
                 f"{args.users} users, tokens issued; seeded in {time.perf_counter() - t0:.1f}s"
             )
-            server = Server(instance, url, args.threads)
-            try:
-                server.wait_ready()
-                print(
-                    f"  server: hilum serve on 127.0.0.1:{server.port}, {args.threads} threads; "
-                    f"{args.clients} clients for {args.seconds:.0f}s after {args.warmup:.0f}s warm-up per phase"
-                )
-                if args.solo:
-                    solo = load(make_clients(server.port, data, 1), args.solo, 0.5)
-                phases = [
-                    (think, load(make_clients(server.port, data, args.clients, think), args.seconds, args.warmup))
-                    for think in args.think
-                ]
-            finally:
-                server.stop()
-            if args.solo:
-                print(f"  one client alone, {args.solo:.0f}s (service time without contention):")
-                report(solo, args.solo, targets=False)
-            for think, samples in phases:
-                pace = f"mean think time {think:g}s between requests" if think else "back to back, no think time"
-                print(f"  {args.clients} concurrent clients, {pace}, {args.seconds:.0f}s:")
-                report(samples, args.seconds)
+            for workers in args.workers:
+                run_server(instance, url, data, args, workers)
+
+
+def run_server(instance: str, url: str, data: Seed, args: argparse.Namespace, workers: int) -> None:
+    """One server run: the solo phase, then one load phase per `--think` value; print each."""
+    server = Server(instance, url, args.threads, workers)
+    try:
+        server.wait_ready()
+        print(
+            f"  server: hilum serve on 127.0.0.1:{server.port}, {workers} process(es) x {args.threads} threads; "
+            f"{args.clients} clients for {args.seconds:.0f}s after {args.warmup:.0f}s warm-up per phase"
+        )
+        pid = server.proc.pid
+        if args.solo:
+            solo = measured(pid, make_clients(server.port, data, 1), args.solo, 0.5)
+        phases = [
+            (think, measured(pid, make_clients(server.port, data, args.clients, think), args.seconds, args.warmup))
+            for think in args.think
+        ]
+    finally:
+        server.stop()
+    if args.solo:
+        print(f"  one client alone, {args.solo:.0f}s (service time without contention):")
+        report(solo.samples, args.solo, targets=False)
+        print(solo.cpu_line())
+    for think, phase in phases:
+        pace = f"mean think time {think:g}s between requests" if think else "back to back, no think time"
+        print(f"  {args.clients} concurrent clients, {pace}, {args.seconds:.0f}s ({workers} server process(es)):")
+        report(phase.samples, args.seconds)
+        print(phase.cpu_line())
 
 
 if __name__ == "__main__":

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: writers of one process still queue; other processes meet SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
@@ -34,24 +40,75 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        _serialize_sqlite_writers(engine)
+        _serialize_sqlite_writers(engine, _sqlite_file(url))
     return engine
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+LOCK_POLL_SECONDS = (0.0005, 0.002)  # first and longest pause between tries for another process's lock
 
 
-def _serialize_sqlite_writers(engine: Engine) -> None:
-    """SQLite has one writer at a time; a second writer waits in SQLite's busy handler, which sleeps in steps
-    of up to 100 ms, so under concurrent saves the unlucky ones wait far longer than the lock was held. Writers
-    of this process queue on a lock instead, taken at a transaction's first write and released at its end, and
-    wake as soon as it is free. (Other processes, e.g. Celery workers, still meet the busy handler.)"""
-    lock = threading.Lock()
+class WriterLock:
+    """One SQLite writer at a time, waking as soon as the writer before it is done. SQLite's own busy handler
+    sleeps in steps of up to 100 ms, so under concurrent saves the unlucky writers wait far longer than the
+    lock was held. Threads of this process queue on a `threading.Lock`; processes (`hilum serve --workers`,
+    Celery workers, a CLI import beside the server) then take an `flock` on a file beside the database, tried
+    every ≤2 ms. Past `timeout` a writer goes on and SQLite's own busy timeout decides."""
+
+    def __init__(self, database: str | None, timeout: float = 30.0):
+        self.thread_lock = threading.Lock()
+        self.path = f"{database}.writer-lock" if database else None
+        self.timeout = timeout
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> bool:
+        deadline = time.monotonic() + self.timeout
+        if not self.thread_lock.acquire(timeout=self.timeout):
+            return False
+        if self.path is None or fcntl is None:
+            return True
+        fd, pause = self._file(), LOCK_POLL_SECONDS[0]
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.thread_lock.release()
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, LOCK_POLL_SECONDS[1])
+
+    def release(self) -> None:
+        if self._fd is not None and self._pid == os.getpid() and fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+    def _file(self) -> int:
+        """This process's descriptor of the lock file (a forked child opens its own: an flock belongs to the
+        open file, which a child would share with its parent)."""
+        if self._fd is None or self._pid != os.getpid():
+            assert self.path is not None
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database."""
+    path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    return os.path.abspath(path) if path and path != ":memory:" else None
+
+
+def _serialize_sqlite_writers(engine: Engine, database: str | None) -> None:
+    """A transaction takes the `WriterLock` at its first write and releases it at its end."""
+    lock = WriterLock(database)
 
     @event.listens_for(engine, "before_cursor_execute")
     def _take(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not conn.info.get("hilum_writer") and statement.lstrip()[:7].upper().startswith(_WRITES):
-            if lock.acquire(timeout=30):  # past that, SQLite's own busy timeout decides
+            if lock.acquire():
                 conn.info["hilum_writer"] = True
 
     def _release(conn: Any) -> None:
