@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent, AuditHead
@@ -44,8 +44,9 @@ def record(
     target_id: Any = "",
     project_id: int | None = None,
     **details: Any,
-) -> AuditEvent:
-    """Append an event in the caller's transaction, so it commits (or rolls back) with the change it records."""
+) -> dict[str, Any]:
+    """Append an event in the caller's transaction, so it commits (or rolls back) with the change it records;
+    the row as written."""
     # Bumping the head first takes the write lock (row lock on PostgreSQL, database lock on SQLite),
     # so concurrent appenders queue here instead of forking the chain.
     head = session.execute(
@@ -59,22 +60,21 @@ def record(
     target = str(target_id)
     body = _canonical(head.seq, ts, actor, action, target_type, target, project_id, details_json)
     digest = chain_hash(head.hash, body)
-    event = AuditEvent(
-        seq=head.seq,
-        ts=ts,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target,
-        project_id=project_id,
-        details=details_json,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(event)
+    row = {
+        "seq": head.seq,
+        "ts": ts,
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target,
+        "project_id": project_id,
+        "details": details_json,
+        "prev_hash": head.hash,
+        "hash": digest,
+    }
+    session.execute(insert(AuditEvent), [row])  # a plain INSERT: no unit-of-work flush of unrelated objects
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
-    session.flush()
-    return event
+    return row
 
 
 @dataclass
