@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import Any
 
 try:
@@ -45,15 +44,18 @@ def make_engine(url: str) -> Engine:
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-LOCK_POLL_SECONDS = (0.0005, 0.002)  # first and longest pause between tries for another process's lock
 
 
 class WriterLock:
     """One SQLite writer at a time, waking as soon as the writer before it is done. SQLite's own busy handler
     sleeps in steps of up to 100 ms, so under concurrent saves the unlucky writers wait far longer than the
-    lock was held. Threads of this process queue on a `threading.Lock`; processes (`hilum serve --workers`,
-    Celery workers, a CLI import beside the server) then take an `flock` on a file beside the database, tried
-    every ≤2 ms. Past `timeout` a writer goes on and SQLite's own busy timeout decides."""
+    lock was held. Threads of this process queue on a `threading.Lock` (past `timeout` a thread goes on and
+    SQLite's own busy timeout decides); the one thread at the head then takes an `flock` on a file beside the
+    database, shared with the other processes that write it (`hilum serve --workers`, Celery workers, a CLI
+    import beside the server). That wait is blocking: the kernel wakes it the moment the lock is free and the
+    processes take turns (polling for it instead let one process's writers overtake the other's). If another
+    process stops inside a write transaction (suspended with Ctrl-Z, say), that one thread waits until it goes
+    on or exits; this process's other writers time out on the thread lock as above."""
 
     def __init__(self, database: str | None, timeout: float = 30.0):
         self.thread_lock = threading.Lock()
@@ -63,22 +65,11 @@ class WriterLock:
         self._pid = 0
 
     def acquire(self) -> bool:
-        deadline = time.monotonic() + self.timeout
         if not self.thread_lock.acquire(timeout=self.timeout):
             return False
-        if self.path is None or fcntl is None:
-            return True
-        fd, pause = self._file(), LOCK_POLL_SECONDS[0]
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    self.thread_lock.release()
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, LOCK_POLL_SECONDS[1])
+        if self.path is not None and fcntl is not None:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        return True
 
     def release(self) -> None:
         if self._fd is not None and self._pid == os.getpid() and fcntl is not None:
