@@ -136,3 +136,14 @@ def test_workers_leave_when_their_supervisor_is_killed(tmp_path):
     finally:
         for pid in filter(_running, workers):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_that_keeps_dying_at_start_stops_the_supervisor():
+    """A crash loop (here: the app cannot be built) is reported and ends `hilum serve` with status 1."""
+    script = ("import logging, sys; logging.basicConfig()\n"
+              "from server import serving\n"
+              "def broken():\n    raise RuntimeError('no app today')\n"
+              "sys.exit(serving.serve_workers(broken, serving.listen('127.0.0.1', 0), workers=1, threads=1))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "no app today" in done.stderr and "died 5 times" in done.stderr, done.stderr
