@@ -93,13 +93,23 @@ def _placeholder(span: Span) -> bool:
 
 def _without_negation(span: Span) -> Span | None:
     """The span without leading negation words (`No edema` → `edema`: the negation is `hilum_context`'s to
-    read, and it reads triggers outside the entity); None when nothing is left."""
+    read, and it reads triggers outside the entity); None when nothing is left. A CHEMICAL `NO` is nitric oxide
+    and stays."""
     start = span.start
-    while start < span.end and span.doc[start].lower_ in NEGATION_WORDS:
+    while start < span.end and span.doc[start].lower_ in NEGATION_WORDS and not _nitric_oxide(span, start):
         start += 1
     if start == span.start:
         return span
     return Span(span.doc, start, span.end, label=span.label) if start < span.end else None
+
+
+def _nitric_oxide(span: Span, i: int) -> bool:
+    """Whether token `i` is `NO` the chemical: a one-word CHEMICAL span `NO` in text that is not written in
+    capitals (where `NO` is the negation)."""
+    if span.label_ != "CHEMICAL" or span.end - span.start != 1 or span.doc[i].text != "NO":
+        return False
+    letters = [c for c in span.doc.text[:2000] if c.isalpha()]
+    return sum(c.isupper() for c in letters) < len(letters) / 2
 
 
 def plural(phrase: str) -> str:

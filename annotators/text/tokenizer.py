@@ -4,9 +4,11 @@ Added to the English defaults: `2.3x1.8cm` splits into `2.3 x 1.8 cm`; `;` alway
 `afebrile;no distress`); `:` splits after a word (`FINDINGS:There`); list bullets (`-`, `*`, `•`) and numbers
 (`1.`, `2)`) split off the word they precede; clinical shorthand with a slash or periods (`s/p`, `c/o`, `p.o.`)
 stays one token. Hyphenated words split (`Naloxone-induced` → `Naloxone - induced`) so that entity boundaries
-fall on tokens. Registered as `hilum.clinical_tokenizer.v1`, so a saved pipeline (the shipped NER model) names it
-in its config and rebuilds it on load. (scispaCy's `combined_rule_tokenizer` is not used: its suffix regex
-raises a FutureWarning on Python 3.11, and it keeps hyphenated words whole.)
+fall on tokens; so do the chemistry notations around a name: a hanging hyphen (`ketamine- and cocaine-induced`),
+ion charges (`K+`, `Ca(2+)`), isotope labels (`[3H]nicotine`), an isotope's mass (`thallium-201`) and `+`
+between words (`saline+drug`). Registered as `hilum.clinical_tokenizer.v1`, so a saved pipeline (the shipped
+NER model) names it in its config and rebuilds it on load. (scispaCy's `combined_rule_tokenizer` is not used: its
+suffix regex raises a FutureWarning on Python 3.11, and it keeps hyphenated words whole.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 _ALPHA = char_classes.ALPHA
+_ISOTOPE = r"\[\(?[0-9]{1,3}\)?[A-Z][a-z]?\]"  # an isotope label: [3H], [(3)H], [125I]
 EXTRA_INFIXES = [
     r"(?<=[0-9])[xX×](?=[0-9.])",  # 2.3x1.8
     r";",
@@ -33,11 +36,17 @@ EXTRA_INFIXES = [
     rf"(?<=[0-9])/(?=[{_ALPHA}])",  # 5/day
     rf"(?<=[{_ALPHA}0-9])[)\]](?=-[{_ALPHA}])",  # the ) of (PAN)-induced
     rf"(?<=[)\]])-(?=[{_ALPHA}])",  # (PAN)-induced
+    rf"(?<=[{char_classes.ALPHA_LOWER}]{{3}})-(?=[0-9]+[A-Za-z]?$)",  # thallium-201 (not glucose-6-phosphate)
+    rf"(?<=[{_ALPHA}])\+(?=[{_ALPHA}])",  # saline+drug
+    _ISOTOPE,  # L-[3H]nicotine
 ]
-EXTRA_PREFIXES = [rf"[-*•·](?=[{_ALPHA}])", rf"[0-9]{{1,2}}[.)](?=[{_ALPHA}])"]
+EXTRA_PREFIXES = [rf"[-*•·](?=[{_ALPHA}])", rf"[0-9]{{1,2}}[.)](?=[{_ALPHA}])", _ISOTOPE]
 EXTRA_SUFFIXES = [
     r"(?<=[0-9])[xX×]",  # "2.3x 1.8"
     rf"(?<=[{char_classes.ALPHA_LOWER}][{char_classes.ALPHA_UPPER}])\.",  # "AmB."
+    rf"(?<=[{_ALPHA}]{{2}})-",  # "ketamine- and cocaine-induced"
+    rf"(?<=[{_ALPHA}])\+",  # "K+", "drug+ users"
+    r"\([0-9]?[+-]\)",  # "Ca(2+)", "Na(+)"
 ]
 SHORTHAND = [
     "s/p", "S/P", "c/o", "C/O", "h/o", "H/O", "r/o", "R/O", "w/o", "W/O", "w/", "W/", "n/v", "N/V", "a/w",

@@ -7,6 +7,8 @@ string that another corpus annotates with a label missing here occurs, its token
 (neither entity nor outside). Training augments case (ALL CAPS and lower case copies of some documents) so that
 radiology reports written in capitals still look familiar. `static_vectors=1` adds en_core_web_md's word vectors
 to the token features (`annotators.text.vectors`: loaded from the installed package, not shipped twice).
+Architecture settings: `window` (the encoder's window per layer), `hidden` (the parser's hidden width), `chars`
+(character embeddings instead of hashed affixes) and `warmup` (a warm-up then a linear decay of the rate).
 """
 
 from __future__ import annotations
@@ -49,17 +51,14 @@ factory = "tok2vec"
 @architectures = "spacy.Tok2Vec.v2"
 
 [components.tok2vec.model.embed]
-@architectures = "spacy.MultiHashEmbed.v2"
-width = {width}
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [{rows}]
+{embed_block}
 include_static_vectors = {static_vectors}
 
 [components.tok2vec.model.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
 width = {width}
 depth = {depth}
-window_size = 1
+window_size = {window}
 maxout_pieces = 3
 
 [components.ner]
@@ -69,7 +68,7 @@ factory = "ner"
 @architectures = "spacy.TransitionBasedParser.v2"
 state_type = "ner"
 extra_state_tokens = false
-hidden_width = 64
+hidden_width = {hidden}
 maxout_pieces = 2
 use_upper = true
 nO = null
@@ -131,7 +130,7 @@ L2 = 0.01
 grad_clip = 1.0
 use_averages = true
 eps = 0.00000001
-learn_rate = {learn_rate}
+learn_rate = {learn_rate_schedule}
 
 [training.score_weights]
 ents_f = 1.0
@@ -156,6 +155,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "eval_frequency": 400,
     "static_vectors": 0,
     "learn_rate": 0.001,
+    "window": 1,
+    "hidden": 64,
+    "warmup": 0,
+    "chars": 0,
 }
 
 
@@ -168,7 +171,38 @@ def training_config(**settings: Any) -> str:
     use_vectors = bool(int(values["static_vectors"]))
     values["static_vectors"] = "true" if use_vectors else "false"
     values["before_init"] = '{"@callbacks": "hilum.static_vectors.v1"}' if use_vectors else "null"
+    values["learn_rate_schedule"] = _learn_rate(values)
+    values["embed_block"] = _embed(values)
     return CONFIG_TEMPLATE.format(**values)
+
+
+def _embed(values: dict[str, Any]) -> str:
+    """The token embedding: hashed NORM, PREFIX, SUFFIX, SHAPE features, or (`chars` > 0) NORM plus embeddings
+    of the first and last `chars` // 2 characters of each word (`spacy.CharacterEmbed.v2`, 16 dimensions per
+    character; its NORM table takes the first of `rows`)."""
+    width, chars = int(values["width"]), int(values["chars"])
+    if chars <= 0:
+        return (
+            f'@architectures = "spacy.MultiHashEmbed.v2"\nwidth = {width}\n'
+            f'attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]\nrows = [{values["rows"]}]'
+        )
+    rows = str(values["rows"]).split(",")[0].strip()
+    return (
+        f'@architectures = "spacy.CharacterEmbed.v2"\nwidth = {width}\nrows = {rows}\nnM = 16\nnC = {chars}\n'
+        'feature = "NORM"'
+    )
+
+
+def _learn_rate(values: dict[str, Any]) -> str:
+    """A constant rate, or (`warmup` > 0) a linear warm-up over `warmup` steps then a linear decay to zero at
+    `max_steps`."""
+    if int(values["warmup"]) <= 0:
+        return str(values["learn_rate"])
+    return (
+        '{"@schedules": "warmup_linear.v1", '
+        f'"warmup_steps": {int(values["warmup"])}, "total_steps": {int(values["max_steps"])}, '
+        f'"initial_rate": {values["learn_rate"]}}}'
+    )
 
 
 def _case_variant(nlp: Any, example: Any, change: Callable[[str], str]) -> Any:

@@ -61,6 +61,11 @@ def assert_entity(nlp: Any, text: str, entity: str, **expected: Any) -> None:
         ("-Stable cardiomegaly", ["-", "Stable", "cardiomegaly"]),
         ("Naloxone-induced hypotension", ["Naloxone", "-", "induced", "hypotension"]),
         ("cyclophosphamide (CYP)-induced cystitis", ["cyclophosphamide", "(", "CYP", ")", "-", "induced", "cystitis"]),
+        ("ketamine- and cocaine-induced", ["ketamine", "-", "and", "cocaine", "-", "induced"]),
+        ("K+ and Na(+) and Ca(2+)", ["K", "+", "and", "Na", "(+)", "and", "Ca", "(2+)"]),
+        ("L-[3H]nicotine and [125I]MIBG", ["L-", "[3H]", "nicotine", "and", "[125I]", "MIBG"]),
+        ("thallium-201 and saline+drug", ["thallium", "-", "201", "and", "saline", "+", "drug"]),
+        ("COX-2 and glucose-6-phosphate", ["COX-2", "and", "glucose-6", "-", "phosphate"]),
     ],
 )
 def test_tokenizer(nlp: Any, text: str, tokens: list[str]) -> None:

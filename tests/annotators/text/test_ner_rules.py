@@ -1,5 +1,6 @@
-"""Rules of the entity combiner (`annotators.text.ner`): placeholders are no entities, and a model span made of
-describing words plus a lexicon span gives way to the lexicon span. Table-driven over tiny token lists."""
+"""Rules of the entity combiner (`annotators.text.ner`): placeholders are no entities, leading negation words
+leave the model's spans (but `NO`, nitric oxide, stays a chemical), and a model span made of describing words plus
+a lexicon span gives way to the lexicon span. Table-driven over tiny token lists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from annotators.text.ner import _described_lexicon, _placeholder
+from annotators.text.ner import _described_lexicon, _placeholder, _without_negation
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +45,16 @@ def test_described_lexicon(nlp: Any, text: str, span: tuple[int, int], sides: se
                            lexicon: set[tuple[int, int]], expected: bool) -> None:  # fmt: skip
     doc = nlp(text)
     assert _described_lexicon(Span(doc, *span, label="FINDING"), sides, body, lexicon) is expected
+
+
+@pytest.mark.parametrize(("text", "span", "label", "expected"), [
+    ("No edema was seen", (0, 2), "FINDING", "edema"),
+    ("without aura", (0, 2), "FINDING", "aura"),
+    ("no", (0, 1), "FINDING", None),
+    ("levels of NO rose", (2, 3), "CHEMICAL", "NO"),
+    ("NO EFFUSION", (0, 1), "CHEMICAL", None),  # written in capitals: the negation
+    ("NO synthase", (0, 2), "FINDING", "synthase"),
+])  # fmt: skip
+def test_without_negation(nlp: Any, text: str, span: tuple[int, int], label: str, expected: str | None) -> None:
+    found = _without_negation(Span(nlp(text), *span, label=label))
+    assert (found.text if found is not None else None) == expected
