@@ -87,7 +87,8 @@ def ner_command(
     """Train the NER model (labels from the corpora: CHEMICAL, FINDING) on TRAIN, checkpoint chosen on DEV."""
     from annotators.text.errors import TextPipelineError
     from annotators.text.shipped import install_model
-    from annotators.text.training import DEFAULT_SETTINGS, train
+    from annotators.text.training import train
+    from annotators.text.training_config import DEFAULT_SETTINGS
     from annotators.text.vectors import strip_static_vectors
 
     overrides: dict[str, object] = {}

@@ -92,7 +92,8 @@ def test_training_corpora_mark_labels_a_corpus_lacks_as_missing(tmp_path: Path) 
     import spacy
     from spacy.tokens import DocBin
 
-    from annotators.text.training import build_docbins, training_config
+    from annotators.text.training import build_docbins
+    from annotators.text.training_config import training_config
 
     chemicals = tmp_path / "chem.jsonl"
     chemicals.write_text(json.dumps({"id": "a", "text": "Aspirin caused gastritis.", "spans": [

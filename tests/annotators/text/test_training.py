@@ -1,4 +1,4 @@
-"""The NER training configuration (`annotators.text.training.training_config`): each architecture and schedule
+"""The NER training configuration (`annotators.text.training_config.training_config`): each architecture and schedule
 setting lands where spaCy reads it, and every variant builds a pipeline."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import spacy
 from thinc.api import Config
 
 import annotators.text.tokenizer  # noqa: F401  (registers the tokenizer the configuration names)
-from annotators.text.training import training_config
+from annotators.text.training_config import training_config
 
 
 def _get(config: Config, path: str) -> Any:

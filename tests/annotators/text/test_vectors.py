@@ -9,7 +9,7 @@ import pytest
 import spacy
 from thinc.api import Config
 
-from annotators.text.training import DEFAULT_SETTINGS, training_config
+from annotators.text.training_config import DEFAULT_SETTINGS, training_config
 from annotators.text.vectors import VECTOR_FILES, load_static_vectors, static_vectors_path, strip_static_vectors
 
 
