@@ -61,6 +61,10 @@ def test_window_zoom_pan_and_frames(page: Any, live: Any) -> None:
     page.keyboard.press("ArrowUp")
     page.wait_for_function(f"window.hilum.viewer.frame === 2 && ({SHOWN}).includes('/frames/2.png')")
     assert "frame 3/30" in page.locator("#ov-tl").inner_text()
+    # one wheel notch that arrives as several events (a trackpad, a busy browser) is one frame, not three
+    page.evaluate("""() => { const c = window.hilum.viewer.canvas;
+        for (const d of [40, 30, 30]) c.dispatchEvent(new WheelEvent("wheel", {deltaY: d, cancelable: true})); }""")
+    assert page.evaluate("window.hilum.viewer.frame") == 3
 
 
 def _frame_events(live: Any, instance_id: int) -> list[tuple[str, int]]:

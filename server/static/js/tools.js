@@ -11,16 +11,36 @@ export const TOOLS = [
 export function bindPointer(v) {
   const c = v.canvas;
   c.addEventListener("contextmenu", (e) => e.preventDefault());
+  const wheel = { left: 0, last: -Infinity, dir: 0 };
   c.addEventListener("wheel", (e) => {
     e.preventDefault();
     if (e.ctrlKey || e.metaKey) v.zoomBy(e.deltaY < 0 ? 1.15 : 1 / 1.15, v.toImage(e));
-    else v.step(e.deltaY > 0 ? 1 : -1);
+    else wheelFrames(v, wheel, e);
   }, { passive: false });
   c.addEventListener("pointerdown", (e) => down(v, e));
   c.addEventListener("pointermove", (e) => move(v, e));
   c.addEventListener("pointerup", () => up(v));
   c.addEventListener("pointerleave", () => hoverRegion(v, null));
   c.addEventListener("dblclick", () => finishPolygon(v));
+}
+
+// One frame per wheel notch (100 px), however the browser splits it into events (a trackpad sends many small
+// ones; a loaded browser may deliver one notch as several): the first event of a gesture steps at once, the
+// rest of the gesture steps once per further 100 px.
+const NOTCH = 100;
+function wheelFrames(v, wheel, e) {
+  const px = e.deltaY * (e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? 800 : 1);
+  if (!px) return;
+  const dir = Math.sign(px);
+  if (e.timeStamp - wheel.last > 250 || dir !== wheel.dir) {
+    wheel.left = px - dir * NOTCH; // a new gesture (or a turn): step now, count this notch as used
+    v.step(dir);
+  } else {
+    wheel.left += px;
+    while (Math.abs(wheel.left) >= NOTCH) { v.step(dir); wheel.left -= dir * NOTCH; }
+  }
+  wheel.last = e.timeStamp;
+  wheel.dir = dir;
 }
 
 export function finishPolygon(v) {
