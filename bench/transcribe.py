@@ -3,7 +3,7 @@
     .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
         [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
         [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 5]
-        [--skip 0] [--slow-subset 4] [--json OUT]
+        [--skip 0] [--slow-subset 4] [--batch 8] [--json OUT]
 
 Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
 Debian's `espeak-ng` (findings + impression; sentences with `XXXX` masks are dropped; a few voices/speeds in
@@ -17,10 +17,18 @@ nothing. For each engine and model, on the same decoded audio in one run:
 - `hilum`: Hilum's pipeline without vocabulary; `hilum+corr`: with the correction pass only;
   `hilum+vocab`: with prompt and correction (the product default).
 
+With `--batch N` (faster-whisper only) two more rows per model, over the whole dictation set:
+
+- `plain-batched`: the library's own batched call as its README shows it,
+  `BatchedInferencePipeline(model).transcribe(audio, batch_size=N)` per file (it batches the VAD pieces of
+  one file: a dictation under 30 s is one piece, so this is its per-file speed; no word timings);
+- `hilum+vocab batched`: `transcribe_many(files, engine, batch_size=N)`, pieces of consecutive files
+  decoded together (the path `hilum transcribe FILE...` takes), timed as a whole including reading the files.
+
 openai-whisper is slow on CPU: it gets the first `--slow-subset` dictations only (0: all), and says so in
 its rows (`audio_s`, `files`). Each runner transcribes one clip once before it is timed (warm-up).
 
-Figures: RTF (processing seconds / audio seconds, model load excluded), CPU RTF (process CPU seconds / audio
+Figures: RTF (total processing seconds / total audio seconds, model load excluded), CPU RTF (process CPU seconds / audio
 seconds: steadier than wall time when other work shares the cores), WER (lowercase words, punctuation
 dropped), and medical-term recall: of the lexicon terms with a word rare in general English that the
 reference contains, the share the transcript contains too. Terms are split as the text is (hyphens are
@@ -130,6 +138,10 @@ def synthesise(texts: list[str], folder: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _default_compute(device: str) -> str:
+    return "float16" if device == "cuda" else "int8"  # Hilum's default (FasterWhisperEngine._load)
+
+
 def plain_runner(engine: str, model: str, device: str, compute: str | None) -> Any:
     """The library's own call on the same weights, as its README shows it."""
     from annotators.transcription import weights
@@ -137,7 +149,8 @@ def plain_runner(engine: str, model: str, device: str, compute: str | None) -> A
     if engine == "faster-whisper":
         from faster_whisper import WhisperModel
 
-        fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device, compute_type=compute or "default")
+        fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device,
+                          compute_type=compute or _default_compute(device))
         return lambda audio: "".join(s.text for s in fw.transcribe(audio, beam_size=5)[0])
     import whisper
 
@@ -155,19 +168,61 @@ def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool
     return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options)
 
 
-def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str, ...]]) -> dict[str, Any]:
-    seconds = cpu = audio = errors = ref_words = found = expected = fixes = 0.0
-    samples = []
-    if items:
-        run(items[0][0][: 16000 * 5])  # warm-up, not timed
-    for samples_, reference, duration in items:
+def per_file(run: Any) -> Any:
+    """A one-file runner as a set runner: (texts or transcripts, seconds, CPU seconds), each file timed."""
+    def run_all(items: list[tuple[Any, str, float, str]]) -> tuple[list[Any], float, float]:
+        out, seconds, cpu = [], 0.0, 0.0
+        for samples, _reference, _duration, _path in items:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            out.append(run(samples))
+            seconds += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+        return out, seconds, cpu
+    run_all.warm = run  # type: ignore[attr-defined]
+    return run_all
+
+
+def batched_runner(engine: str, model: str, device: str, compute: str | None, beam: int, size: int) -> Any:
+    """Hilum's many-file path: `transcribe_many` over the set's files, timed as a whole."""
+    from annotators.transcription import DecodeOptions, get_engine, transcribe_many, transcribe_samples
+
+    eng = get_engine(engine, model, device=device, compute_type=compute)
+    eng.load()
+    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
+
+    def run_all(items: list[tuple[Any, str, float, str]]) -> tuple[list[Any], float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
-        text = run(samples_)
-        seconds += time.perf_counter() - started
-        cpu += time.process_time() - cpu_started
+        out = list(transcribe_many([path for *_, path in items], eng, options=options, batch_size=size))
+        return out, time.perf_counter() - started, time.process_time() - cpu_started
+    run_all.warm = lambda audio: transcribe_samples(audio, eng, options=options)  # type: ignore[attr-defined]
+    return run_all
+
+
+def library_batched_runner(model: str, device: str, compute: str | None, size: int) -> Any:
+    """faster-whisper's own `BatchedInferencePipeline`, as its README shows it, on the same weights."""
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    from annotators.transcription import weights
+
+    fw = WhisperModel(str(weights.ct2_model_dir(model)), device=device,
+                      compute_type=compute or _default_compute(device))
+    pipe = BatchedInferencePipeline(model=fw)
+    return per_file(lambda audio: "".join(s.text for s in pipe.transcribe(audio, batch_size=size)[0]))
+
+
+def measure(run_all: Any, items: list[tuple[Any, str, float, str]], terms: list[tuple[str, ...]]
+            ) -> dict[str, Any]:
+    errors = ref_words = found = expected = fixes = 0.0
+    if items:
+        run_all.warm(items[0][0][: 16000 * 5])  # warm-up, not timed
+    results, seconds, cpu = run_all(items)
+    audio = sum(duration for _, _, duration, _ in items)
+    samples = []
+    for (_, reference, _, _), text in zip(items, results, strict=True):
+        if isinstance(text, Exception):
+            raise text
         if not isinstance(text, str):  # a Hilum transcript
             fixes, text = fixes + len(text.corrections), text.text
-        audio += duration
         e, n = wer(words_of(reference), words_of(text))
         f, x = term_hits(words_of(reference), words_of(text), terms)
         errors, ref_words, found, expected = errors + e, ref_words + n, found + f, expected + x
@@ -175,7 +230,7 @@ def measure(run: Any, items: list[tuple[Any, str, float]], terms: list[tuple[str
     return {"rtf": round(seconds / audio, 3), "cpu_rtf": round(cpu / audio, 3), "files": len(items),
             "wer": round(errors / max(ref_words, 1), 3),
             "term_recall": round(found / expected, 3) if expected else None, "terms": int(expected),
-            "corrections": int(fixes),
+            "found": int(found), "corrections": int(fixes),
             "audio_s": round(audio, 1), "first": samples[0][:160] if samples else ""}
 
 
@@ -192,19 +247,21 @@ def main() -> int:
     parser.add_argument("--engines", default="faster-whisper,openai-whisper")
     parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab")
     parser.add_argument("--compute-type", default=None,
-                        help="faster-whisper compute type for Hilum (default float32 on CPU)")
+                        help="faster-whisper compute type (default: Hilum's, int8 on CPU)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--batch", type=int, default=0,
+                        help="also measure batched decoding over the dictation set with this batch size")
     parser.add_argument("--json", dest="json_path", help="also write the figures here")
     args = parser.parse_args()
 
     from annotators.transcription import decoding
 
-    sets: dict[str, list[tuple[Any, str, float]]] = {}
+    sets: dict[str, list[tuple[Any, str, float, str]]] = {}
     jfk = Path(args.speech) / "jfk.flac"
     if jfk.is_file():
         ref = (Path(args.speech) / "reference.txt").read_text(encoding="utf-8").strip()
         audio = decoding.load(str(jfk))
-        sets["jfk"] = [(audio, ref, audio.size / decoding.SAMPLE_RATE)]
+        sets["jfk"] = [(audio, ref, audio.size / decoding.SAMPLE_RATE, str(jfk))]
     else:
         print(f"skip jfk: {jfk} not found")
     tmp = Path(tempfile.mkdtemp(prefix="hilum-bench-"))
@@ -218,7 +275,7 @@ def main() -> int:
         texts = report_texts(reports, args.skip + args.dictations)[args.skip:]
         for wav, text in synthesise(texts, tmp):
             audio = decoding.load(wav)
-            items.append((audio, text, audio.size / decoding.SAMPLE_RATE))
+            items.append((audio, text, audio.size / decoding.SAMPLE_RATE, wav))
         sets["dictation"] = items
     if not sets:
         print("nothing to measure")
@@ -230,17 +287,27 @@ def main() -> int:
     results = []
     for model in args.models.split(","):
         for engine in args.engines.split(","):
-            for config in args.configs.split(","):
+            configs = [c for c in args.configs.split(",") if c]
+            if args.batch > 0 and engine == "faster-whisper":
+                configs += ["plain-batched", "hilum+vocab batched"]
+            for config in configs:
                 compute = args.compute_type if engine == "faster-whisper" else None
                 if config == "plain":
-                    run = plain_runner(engine, model, args.device, compute)
+                    run = per_file(plain_runner(engine, model, args.device, compute))
+                elif config == "plain-batched":
+                    run = library_batched_runner(model, args.device, compute, args.batch)
+                elif config == "hilum+vocab batched":
+                    run = batched_runner(engine, model, args.device, compute, args.beam_size, args.batch)
                 else:
-                    run = hilum_runner(engine, model, args.device, config != "hilum", config == "hilum+vocab",
-                                       compute, args.beam_size)
+                    run = per_file(hilum_runner(engine, model, args.device, config != "hilum",
+                                                config == "hilum+vocab", compute, args.beam_size))
                 slow = engine == "openai-whisper" and args.device == "cpu" and args.slow_subset > 0
                 for name, items in sets.items():
+                    if config.endswith("batched") and name != "dictation":
+                        continue
                     items = items[: args.slow_subset] if slow else items
                     row = {"set": name, "model": model, "engine": engine, "config": config,
+                           **({"batch": args.batch} if config.endswith("batched") else {}),
                            **measure(run, items, terms), "load": round(os.getloadavg()[0], 1)}
                     results.append(row)
                     print(json.dumps(row), flush=True)

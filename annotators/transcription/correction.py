@@ -16,8 +16,12 @@ evidence (``whole`` and ``doubt`` live in `soundalike`):
   (`PAIR_DOUBT`), no function word, no vocabulary word is replaced.
 - ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
   megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common,
-  unless the join is exactly a rare vocabulary word ("hyper expanded"). An article joins only as the start of
-  the word ("a telectasis" → "atelectasis", not "a peri hilar" → "perihilar").
+  unless the join is exactly a rare vocabulary word ("hyper expanded"). Common words may join too when the
+  engine doubted every one of them (`MERGE_DOUBT`; no function word), then also by their consonant
+  skeleton: the audio's evidence that they were not what was said ("media still" → "mediastinal"), but
+  not into a longer form of a vocabulary word they start with ("bilateral rib" is not "bilaterally"). An
+  article joins only as the start of the word ("a telectasis" → "atelectasis", not "a peri hilar" →
+  "perihilar").
 - ``spelling``: one word unknown to general English, and no inflection of a vocabulary word, that reads like
   a vocabulary word itself rare in general English ("atelectasus"; never "assias" → "assist"); a long one may
   also match by its consonant skeleton ("leevoskoleeosis" → "levoscoliosis").
@@ -26,7 +30,10 @@ evidence (``whole`` and ``doubt`` live in `soundalike`):
 - ``doubt``: a common word the engine barely believed that reads almost like a rare vocabulary word.
 - ``plural``: a doubtful singular vocabulary noun, alone as the subject of "are"/"were"/"have", becomes its
   plural ("The cardiac contour are normal"); a fix by another rule in that place gets the plural too
-  (recorded as e.g. ``spelling+plural``).
+  (recorded as e.g. ``spelling+plural``); an English plural of a classical noun becomes the lexicon's
+  ("pneumothoraxes" → "pneumothoraces").
+- ``noun``: a doubtful "-al" adjective as the subject of "is"/"are"/"remains" becomes its "-um" noun when
+  that is a vocabulary word ("The mediastinal is unremarkable" → "mediastinum"); also after another rule.
 
 The result keeps the word's timing (a merge spans from the first word's start to the last word's end, with the
 lowest probability), its capitalisation and surrounding punctuation. Each `Correction` holds the words it
@@ -41,7 +48,7 @@ from difflib import SequenceMatcher
 
 from annotators.transcription.phonetics import similarity, skeleton, sound_score
 from annotators.transcription.result import Correction, Word
-from annotators.transcription.soundalike import doubt_rule, plural_of, whole_rule
+from annotators.transcription.soundalike import classical_plural, doubt_rule, noun_of, plural_of, whole_rule
 from annotators.transcription.vocabulary import FUNCTION_ZIPF, Vocabulary, tokens, zipf
 
 TERM_SCORE = 0.72
@@ -52,6 +59,7 @@ TARGET_ZIPF = 4.0  # spelling/merge targets are words a general model may not kn
 SPELLING_SCORE = 0.82
 MERGE_SCORE = 0.86
 MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alone
+MERGE_DOUBT = 0.7  # common words all heard below this may be a split rare word ("media still")
 COMMON_ZIPF = 3.0  # at or above: a word of general English, not a misspelling
 PAIR_SCORE = 0.85  # consonant skeletons of the heard and the term word, with the anchor's edge
 PAIR_EDGE = 3  # letters of the anchor word compared with the pair: a sound may run across the two words
@@ -177,11 +185,14 @@ def _merge_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabula
         if joined in vocab.words and joined not in parts and len(joined) >= 8 and zipf(joined) < TARGET_ZIPF:
             return n, joined, 1.0  # a vocabulary word written apart ("hyper expanded")
         rare = [p for p in parts if zipf(p) < COMMON_ZIPF and p not in vocab.words]
-        if not rare or zipf(joined) >= COMMON_ZIPF:
+        doubted = all(w.prob < MERGE_DOUBT for w in words[i: i + n]) and max(map(zipf, parts)) < FUNCTION_ZIPF
+        if not (rare or doubted) or zipf(joined) >= COMMON_ZIPF:
             continue
-        found = _single_rule(joined, vocab, MERGE_SCORE)
+        found = _single_rule(joined, vocab, MERGE_SCORE, sound=doubted and len(joined) >= SOUND_LETTERS)
         if found is None or found[0] in parts:
             continue
+        if not rare and parts[0] in vocab.words and found[0].startswith(parts[0]):
+            continue  # "bilateral rib" is not "bilaterally"
         if parts[0] in ("a", "an", "the") and not found[0].startswith(parts[0]):
             continue  # "a peri hilar" is "a perihilar"; but "a telectasis" may be "atelectasis"
         alone = max((s[1] for p in rare if (s := _single_rule(p, vocab, SPELLING_SCORE))), default=0.0)
@@ -217,7 +228,10 @@ def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) 
         return None
     n, target, score, rule = found
     plural = plural_of(words, norms, i, n, target, vocab)
-    return (n, plural, score, f"{rule}+plural") if plural else found
+    if plural:
+        return n, plural, score, f"{rule}+plural"
+    noun = noun_of(words, norms, i, n, target, vocab)
+    return (n, noun, score, f"{rule}+noun") if noun else found
 
 
 def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float, str] | None:
@@ -232,7 +246,11 @@ def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary)
         return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
         plural = plural_of(words, norms, i, 1, word, vocab)
-        return (1, plural, 1.0, "plural") if plural else None
+        noun = None if plural else noun_of(words, norms, i, 1, word, vocab)
+        return (1, plural, 1.0, "plural") if plural else (1, noun, 1.0, "noun") if noun else None
+    classical = classical_plural(word, vocab)
+    if classical:
+        return 1, classical, 1.0, "plural"
     single = None
     if zipf(word) < COMMON_ZIPF and len(word) >= 5 and not vocab.inflects(word):
         single = _single_rule(word, vocab, SPELLING_SCORE, sound=len(word) >= SOUND_LETTERS)

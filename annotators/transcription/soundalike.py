@@ -118,3 +118,30 @@ def _joins_adjectives(words: list[str], k: int) -> bool:
     if words[k] != "and" or k == 0 or k + 1 >= len(words):
         return False
     return all(w.endswith(_ADJECTIVE_ENDINGS) for w in (words[k - 1], words[k + 1]))
+
+
+def classical_plural(norm: str, vocab: Vocabulary) -> str | None:
+    """The lexicon's classical plural for an English plural the engine wrote: "pneumothoraxes" →
+    "pneumothoraces", "apexes" → "apices" (a word ending -xes whose -ces/-ices form is a vocabulary word)."""
+    if not norm.endswith("xes") or norm in vocab.words:
+        return None
+    for plural in (norm[:-3] + "ces", norm[:-4] + "ices"):
+        if plural in vocab.words:
+            return plural
+    return None
+
+
+NOUN_DOUBT = 0.7  # the adjective was heard (or pieced together) with less probability than this
+_BEING = frozenset({"is", "are", "was", "were", "remains", "remain", "appears", "appear"})
+
+
+def noun_of(words: Sequence[Word], norms: list[str], i: int, n: int, adjective: str, vocab: Vocabulary) -> str | None:
+    """The vocabulary noun of a doubtful "-al" adjective standing as the subject of "is"/"are"/... ("The
+    mediastinal is unremarkable" → "mediastinum"): an adjective cannot be one, its "-um" noun can."""
+    following = i + n
+    if not adjective.endswith("al") or following >= len(norms) or norms[following] not in _BEING:
+        return None
+    if re.search(r"[.,;:?!]$", words[following - 1].word) or min(w.prob for w in words[i:following]) >= NOUN_DOUBT:
+        return None
+    noun = adjective[:-2] + "um"
+    return noun if noun in vocab.words else None

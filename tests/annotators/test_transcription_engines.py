@@ -36,6 +36,7 @@ from annotators.transcription.engine import is_hallucination, reached_the_end
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 DICTATION = AUDIO / "dictation.ogg"
 GREEDY = DecodeOptions(beam_size=1)
+EXACT = {"compute_type": "float32"}  # faster-whisper on the reference engine's numbers: the same transcript
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -53,7 +54,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def results() -> dict[str, Transcript]:
     """One plain transcription of the fixture per engine (no vocabulary), shared by the tests below."""
-    return {name: transcribe(DICTATION, get_engine(name, "tiny.en"), vocabulary=False, options=GREEDY)
+    return {name: transcribe(DICTATION, get_engine(name, "tiny.en", **EXACT), vocabulary=False, options=GREEDY)
             for name in sorted(ENGINES)}
 
 
@@ -139,7 +140,7 @@ def test_transcript_shape(results: dict[str, Transcript]) -> None:
 
 
 def test_chunked_transcription_keeps_every_word(results: dict[str, Transcript]) -> None:
-    engine = get_engine("faster-whisper", "tiny.en")
+    engine = get_engine("faster-whisper", "tiny.en", **EXACT)
     chunked = transcribe(DICTATION, engine, vocabulary=False, options=GREEDY, chunk_seconds=3.5)
     whole = results["faster-whisper"]
     normal = [w.word.strip(".,").lower() for w in whole.words]
@@ -228,5 +229,6 @@ def test_openai_whisper_decodes_only_the_first_window_when_it_reached_the_end(
     samples = np.concatenate([decoding.load(DICTATION), np.zeros(3 * 16000, dtype=np.float32)])
     paused = transcribe_samples(samples, engine, vocabulary=False, options=GREEDY)
     assert calls[0] == "decode" and calls[1].startswith("rest [5."), calls  # the rest by the library
-    faster = transcribe_samples(samples, get_engine("faster-whisper", "tiny.en"), vocabulary=False, options=GREEDY)
+    faster = transcribe_samples(samples, get_engine("faster-whisper", "tiny.en", **EXACT), vocabulary=False,
+                                options=GREEDY)
     assert paused.text == faster.text and "right upper lobe" in paused.text

@@ -128,3 +128,35 @@ def test_a_function_word_is_not_half_of_a_split_term_word(vocab: Vocabulary) -> 
         "No consolidation or pleural effusions.",
         ["term:pleural effusions"],
     )
+
+
+@pytest.mark.parametrize(
+    "text, doubt, expected, rules",
+    [
+        # common words the engine doubted, together the sound of one rare vocabulary word
+        ("There is media still shift.", {"media": 0.3, "still": 0.4}, "There is mediastinal shift.", ["merge"]),
+        ("The media still is shifted.", {"media": 0.3, "still": 0.4}, "The mediastinum is shifted.",
+         ["merge+noun"]),
+        # an "-al" adjective cannot be the subject: its "-um" noun when the engine doubted it
+        ("The mediastinal is shifted.", {"mediastinal": 0.3}, "The mediastinum is shifted.", ["noun"]),
+        # an English plural of a classical noun: the lexicon's plural
+        ("No pneumothoraxes.", {}, "No pneumothoraces.", ["plural"]),
+        ("Both apexes are clear.", {}, "Both apices are clear.", ["plural"]),
+    ],
+)
+def test_doubted_splits_subject_nouns_and_classical_plurals(vocab: Vocabulary, text: str, doubt: dict[str, float],
+                                                            expected: str, rules: list[str]) -> None:
+    check(vocab, heard(text, doubt), expected, rules)
+
+
+@pytest.mark.parametrize(
+    "text, doubt",
+    [
+        ("The media still report it.", {"media": 0.95, "still": 0.95}),  # words the engine was sure of
+        ("Old bilateral rib fractures.", {"bilateral": 0.3, "rib": 0.3}),  # not "bilaterally"
+        ("The mediastinal is shifted.", {"mediastinal": 0.9}),  # a confident adjective stays
+        ("Mediastinal contours are normal.", {"Mediastinal": 0.2}),  # an adjective before its noun
+    ],
+)
+def test_confident_words_and_true_adjectives_stay(vocab: Vocabulary, text: str, doubt: dict[str, float]) -> None:
+    check(vocab, heard(text, doubt), text, [])
