@@ -5,9 +5,7 @@ file in the middle fails alone, and both engines still agree when given a batch.
 from __future__ import annotations
 
 import json
-import os
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +29,7 @@ GREEDY = DecodeOptions(beam_size=1)
 QUICK = {"options": GREEDY, "prompt": False}  # corrections apply; no prompt (tiny.en + prompt loops on "twice")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("hilum-cache")
-    old = os.environ.get("HILUM_CACHE_DIR")
-    os.environ["HILUM_CACHE_DIR"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("HILUM_CACHE_DIR", None)
-    else:
-        os.environ["HILUM_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("whisper_cache")
 
 
 def write_wav(path: Path, samples: np.ndarray) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -39,16 +38,7 @@ GREEDY = DecodeOptions(beam_size=1)
 EXACT = {"compute_type": "float32"}  # faster-whisper on the reference engine's numbers: the same transcript
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("hilum-cache")
-    old = os.environ.get("HILUM_CACHE_DIR")
-    os.environ["HILUM_CACHE_DIR"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("HILUM_CACHE_DIR", None)
-    else:
-        os.environ["HILUM_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("whisper_cache")
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +76,10 @@ def test_unknown_model_and_device(tmp_path: Path) -> None:
         get_engine("faster-whisper", device="tpu")
 
 
-def test_conversion_is_cached_and_verified(cache: Path) -> None:
+def test_conversion_is_cached_and_verified(whisper_cache: Path) -> None:
     first = weights.whisper_checkpoint("tiny.en")
     manifest = json.loads(first.with_suffix(".json").read_text())
-    assert first.parent == cache / "openai-whisper"
+    assert first.parent == whisper_cache / "openai-whisper"
     assert manifest["source_sha256"] == weights.MODELS["tiny.en"].sha256
     assert manifest["sha256"] == weights.sha256_file(first)
     mtime = first.stat().st_mtime_ns
@@ -184,7 +174,7 @@ def test_cli_rejects_unknown_engine(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "valid: faster-whisper, openai-whisper" in result.output
 
 
-def test_cli_models_list_and_prepare(cache: Path) -> None:
+def test_cli_models_list_and_prepare(whisper_cache: Path) -> None:
     from server.cli import main
 
     runner = CliRunner()
