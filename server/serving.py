@@ -28,14 +28,15 @@ RESTART_LIMIT = 5  # ... is a crash loop (a broken config, a port problem), not 
 STOP_GRACE = 10.0  # seconds the workers get to finish after SIGTERM before SIGKILL
 
 
-def serve(app: Flask, host: str, port: int, *, threads: int) -> None:
-    """Serve `app` in this process until interrupted."""
+def serve(app: Flask, *, threads: int, **where: Any) -> None:
+    """Serve `app` in this process until interrupted, on `host=..., port=...` or on already listening
+    `sockets=[...]` (a worker process of `serve_workers`)."""
     from waitress import serve as waitress_serve
 
     from server import jobs
 
     jobs.start_background(app)
-    waitress_serve(app, host=host, port=port, threads=threads, max_request_body_size=app.config["MAX_UPLOAD_BYTES"])
+    waitress_serve(app, threads=threads, max_request_body_size=app.config["MAX_UPLOAD_BYTES"], **where)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -107,7 +108,7 @@ class _Supervisor:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             _exit_with(os.getppid())
             app = self.make_app()
-            serve_on(app, self.sock, threads=self.threads)
+            serve(app, threads=self.threads, sockets=[self.sock])
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 0
@@ -134,16 +135,6 @@ class _Supervisor:
             _signal(pid, signal.SIGKILL)
             _reaped(pid, block=True)
             self.children.pop(pid)
-
-
-def serve_on(app: Flask, sock: socket.socket, *, threads: int) -> None:
-    """Serve `app` on the already listening `sock` (a worker process of `serve_workers`)."""
-    from waitress import serve as waitress_serve
-
-    from server import jobs
-
-    jobs.start_background(app)
-    waitress_serve(app, sockets=[sock], threads=threads, max_request_body_size=app.config["MAX_UPLOAD_BYTES"])
 
 
 def _exit_with(supervisor: int) -> None:

@@ -51,7 +51,7 @@ def command(host: str, port: int, threads: int, workers: int, demo: bool) -> Non
         + ")"
     )
     if workers == 1:
-        serving.serve(app, host, port, threads=threads)
+        serving.serve(app, threads=threads, host=host, port=port)
         return
     sock = serving.listen(host, port)
     app.extensions["hilum.engine"].dispose()  # migrated (and demo loaded); no connection may cross a fork
