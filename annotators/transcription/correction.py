@@ -227,11 +227,18 @@ def _fix_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) 
     if found is None:
         return None
     n, target, score, rule = found
+    agreed = _agreement(words, norms, i, n, target, vocab)
+    return (n, agreed[0], score, f"{rule}+{agreed[1]}") if agreed else found
+
+
+def _agreement(words: Sequence[Word], norms: list[str], i: int, n: int, target: str,
+               vocab: Vocabulary) -> tuple[str, str] | None:
+    """(form, rule) when `target` at words i..i+n must agree with its verb: its plural, or its "-um" noun."""
     plural = plural_of(words, norms, i, n, target, vocab)
     if plural:
-        return n, plural, score, f"{rule}+plural"
+        return plural, "plural"
     noun = noun_of(words, norms, i, n, target, vocab)
-    return (n, noun, score, f"{rule}+noun") if noun else found
+    return (noun, "noun") if noun else None
 
 
 def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float, str] | None:
@@ -245,9 +252,8 @@ def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary)
     if term:
         return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
-        plural = plural_of(words, norms, i, 1, word, vocab)
-        noun = None if plural else noun_of(words, norms, i, 1, word, vocab)
-        return (1, plural, 1.0, "plural") if plural else (1, noun, 1.0, "noun") if noun else None
+        agreed = _agreement(words, norms, i, 1, word, vocab)
+        return (1, agreed[0], 1.0, agreed[1]) if agreed else None
     classical = classical_plural(word, vocab)
     if classical:
         return 1, classical, 1.0, "plural"
