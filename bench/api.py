@@ -2,7 +2,7 @@
 check (the floor of the HTTP stack), same server, same load, same run.
 
     .venv/bin/python bench/api.py [--studies 10000] [--users 20] [--clients 20] [--seconds 20] [--warmup 2] \
-        [--threads 8] [--think 0 1] [--solo 3] [--spans 2] [--postgres [ADMIN_URL]] [--database URL] \
+        [--threads 2 [8 ...]] [--think 0 1] [--solo 3] [--spans 2] [--postgres [ADMIN_URL]] [--database URL] \
         [--no-sqlite]
 
 Per database: seed a project of N studies, each with a report (a document) and one annotate task, tasks
@@ -488,7 +488,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20, help="concurrent client threads")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured duration per database")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (hilum serve's default: 8)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[2],
+        help="request threads per server process (hilum serve's default: 2), one server run per value",
+    )
     parser.add_argument(
         "--think",
         type=float,
@@ -524,16 +530,17 @@ def main() -> None:
                 f"{args.users} users, tokens issued; seeded in {time.perf_counter() - t0:.1f}s"
             )
             for workers in args.workers:
-                run_server(instance, url, data, args, workers)
+                for threads in args.threads:
+                    run_server(instance, url, data, args, workers, threads)
 
 
-def run_server(instance: str, url: str, data: Seed, args: argparse.Namespace, workers: int) -> None:
+def run_server(instance: str, url: str, data: Seed, args: argparse.Namespace, workers: int, threads: int) -> None:
     """One server run: the solo phase, then one load phase per `--think` value; print each."""
-    server = Server(instance, url, args.threads, workers)
+    server = Server(instance, url, threads, workers)
     try:
         server.wait_ready()
         print(
-            f"  server: hilum serve on 127.0.0.1:{server.port}, {workers} process(es) x {args.threads} threads; "
+            f"  server: hilum serve on 127.0.0.1:{server.port}, {workers} process(es) x {threads} threads; "
             f"{args.clients} clients for {args.seconds:.0f}s after {args.warmup:.0f}s warm-up per phase"
         )
         pid = server.proc.pid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy import Select, func, select
 
 from server import db
@@ -60,6 +60,9 @@ def get_or_404(model: Any, ident: Any, what: str) -> Any:
     obj = db.session().get(model, ident)
     if obj is None:
         raise NotFound(f"no such {what}")
+    # The session's identity map holds objects weakly: without a reference the resolver's object is gone by
+    # the time the view asks for it again, and the view's get() is a second SELECT of the same row.
+    g.setdefault("loaded", []).append(obj)
     return obj
 
 

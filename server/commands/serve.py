@@ -14,7 +14,15 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="Request threads per process.")
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    envvar="HILUM_SERVER_THREADS",
+    help="Request threads per process: one runs Python at a time, so more than a few only stretch every request "
+    "(downloads are sent without holding one); env HILUM_SERVER_THREADS.",
+)
 @click.option(
     "--workers",
     default=1,
