@@ -15,18 +15,19 @@ first with score 1.0. Concepts of a typed ontology (the radiology lexicon) are o
 own type: a FINDING gets findings, never a modifier, an anatomy or a statement of normality (`normal chest`,
 which only an exact lexicon match gives). Candidates of all ontologies are merged best first (on a tie, a concept
 whose training alias the mention is exactly comes first: the corpus's own convention) and cut to `top_k`.
-A mention is also looked up in American spelling (`anaemia` → anemia, `annotators.text.spelling`) and, for MeSH
-only, in MeSH's own phrasing (`renal failure` → kidney failure, `lung cancer` → lung neoplasms,
-`annotators.text.phrasing`; scores weighted by `PHRASING_WEIGHT`). An entity that no lexicon entry matched is
-ranked with a prior learnt from the training split with the aliases: a concept whose training mentions had the
-entity's label gains `LABEL_WEIGHT` (plus a little per mention), one whose mentions had only other labels loses it;
-the scores reported stay the similarities. The ranking also adds `rerank.COVER_WEIGHT` times the share of the
-mention's words that one of the concept's names has (`iron dextran` → Iron-Dextran Complex before Dextrans;
-`annotators.text.rerank`).
+A mention is also looked up in American spelling (`anaemia` → anemia, `annotators.text.spelling`), for MeSH only in
+MeSH's own phrasing (`renal failure` → kidney failure, `annotators.text.phrasing`; scores weighted by
+`PHRASING_WEIGHT`), and (MeSH only too) conjunct by conjunct when it is coordinated (`pleural and pericardial
+effusion` → pleural effusion, pericardial effusion, `annotators.text.conjuncts`; `CONJUNCT_WEIGHT`). A text that is
+exactly a concept's name or alias finds that concept with score 1.0 even where the approximate (HNSW) index misses
+it. An entity that no lexicon entry matched is ranked with what the training split says (`rerank.CorpusPrior`): the
+label its concepts' mentions had (`rerank.LABEL_WEIGHT`), how often it linked the mention's string to each concept
+(`rerank.LINK_WEIGHT`; such concepts are offered even when the index misses them); plus `rerank.COVER_WEIGHT` times
+the share of the mention's words that one of the concept's names has (`iron dextran` → Iron-Dextran Complex before
+Dextrans), and `DISCOURSE_WEIGHT` when the concept comes first for another mention (other text) of the same
+document: a document keeps to one sense of a word. The scores reported stay the similarities.
 """
 
-import math
-import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -35,45 +36,18 @@ from spacy.tokens import Doc, Span
 
 from annotators.text import aliases as extra_aliases
 from annotators.text.abbreviations import expand, listed
-from annotators.text.errors import PipelineConfigError
+from annotators.text.aliases import entity_linker, lower_aliases
+from annotators.text.conjuncts import conjuncts
 from annotators.text.extensions import ConceptCandidate, register
 from annotators.text.phrasing import mesh_phrasing
-from annotators.text.rerank import COVER_WEIGHT, coverage
+from annotators.text.rerank import COVER_WEIGHT, LINK_WEIGHT, CorpusPrior, coverage
 from annotators.text.spelling import americanize
 
 CACHE_SIZE = 200_000  # mention strings remembered per ontology (and process)
-LABEL_WEIGHT = 0.05  # the training label agrees (+) or disagrees (-); both weights chosen on the dev splits
-FREQUENCY_WEIGHT = 0.01  # times log(1 + training mentions of the concept with the entity's label)
 PHRASING_WEIGHT = 0.95  # a rewritten mention scores a little below the mention as written
-
-
-def _entity_linker(  # noqa: ANN202
-    name: str, threshold: float, top_k: int, neighbours: int, build_missing: bool, aliases: str | None
-):
-    from annotators.text import aliases as extra
-    from ontologies import kb
-    from ontologies.concept import OntologyError
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"Importing 'parser\.split_arg_string'", DeprecationWarning)
-        from scispacy.linking import EntityLinker
-    try:
-        if aliases:
-            generator = extra.load_generator(name, aliases, build_missing)
-        else:
-            if build_missing:
-                kb.build(name)
-            generator = kb.load_candidate_generator(name)
-    except OntologyError as exc:
-        raise PipelineConfigError(f"linking to {name!r}: {exc}") from exc
-    return EntityLinker(
-        candidate_generator=generator,
-        resolve_abbreviations=True,
-        k=neighbours,
-        threshold=threshold,
-        filter_for_definitions=False,
-        max_entities_per_mention=top_k,
-    )
+DISCOURSE_WEIGHT = 0.1  # the concept comes first for another mention of the same document
+CONJUNCT_WEIGHT = 0.9  # one concept of a coordinated mention (`annotators.text.conjuncts`); MeSH only: on the IU
+# chest X-ray reports, looking the radiology lexicon up by conjuncts lost a finding heading and gained none
 
 
 class OntologyLinker:
@@ -94,23 +68,20 @@ class OntologyLinker:
         self.routes = ontologies
         self.short_form_weight = short_form_weight
         self.cache: dict[str, dict[str, list[ConceptCandidate]]] = {}
+        self.names: dict[str, dict[str, set[str]]] = {}  # ontology → name or alias (lower case) → ids
         self.top_k = top_k
         names = sorted({name for names in ontologies.values() for name in names})
         self.linkers = {
-            name: _entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name)) for name in names
+            name: entity_linker(name, threshold, top_k, neighbours, build_missing, aliases.get(name)) for name in names
         }
         self.types = {  # ontology → concept id → types, for the ontologies whose concepts are typed
             name: {cui: tuple(e.types) for cui, e in linker.kb.cui_to_entity.items() if e.types}
             for name, linker in self.linkers.items()
         }
-        self.trained: dict[str, dict[str, set[str]]] = {}  # ontology → training alias (lower case) → ids
-        self.labels: dict[tuple[str, str], dict[str, int]] = {}  # (ontology, id) → label → training mentions
+        self.prior = CorpusPrior()
         for name, path in aliases.items():
-            self.labels.update(((name, i), counts) for i, counts in extra_aliases.read_labels(Path(path)).items())
-            table = self.trained.setdefault(name, {})
-            for concept_id, names in extra_aliases.read_aliases(Path(path)).items():
-                for alias in names:
-                    table.setdefault(alias.lower(), set()).add(concept_id)
+            self.prior.add(name, extra_aliases.read_aliases(Path(path)), extra_aliases.read_labels(Path(path)),
+                           extra_aliases.read_links(Path(path)))  # fmt: skip
         loader = RadiologyLexiconLoader()
         self.lexicon_names = {c.concept_id: c.canonical_name for c in loader.concepts()}
         self.lexicon_mesh = loader.mesh_mapping()
@@ -138,17 +109,29 @@ class OntologyLinker:
         return [list(cache[t]) for t in texts]
 
     def _generate(self, name: str, texts: list[str]) -> list[list[ConceptCandidate]]:
-        """Every neighbour the index returns per text, best first (the threshold is applied per entity)."""
+        """Every neighbour the index returns per text, best first (the threshold is applied per entity), after
+        the concepts that have the text as a name: the HNSW search is approximate and now and then misses one
+        (`jaw neoplasms`), and which it misses changes from one build to the next."""
         linker = self.linkers[name]
+        names = self.names.get(name)
+        if names is None:
+            names = self.names[name] = lower_aliases(linker.kb)
         results = []
-        for candidates in linker.candidate_generator(texts, linker.k):
-            ranked = []
+        for text, candidates in zip(texts, linker.candidate_generator(texts, linker.k), strict=True):
+            exact = sorted(names.get(text, ()))
+            ranked = [ConceptCandidate(name, i, linker.kb.cui_to_entity[i].canonical_name, 1.0) for i in exact]
             for candidate in candidates:
-                entity = linker.kb.cui_to_entity[candidate.concept_id]
-                score = float(max(candidate.similarities))
-                ranked.append(ConceptCandidate(name, candidate.concept_id, entity.canonical_name, score))
+                if candidate.concept_id not in exact:
+                    entity = linker.kb.cui_to_entity[candidate.concept_id]
+                    score = float(max(candidate.similarities))
+                    ranked.append(ConceptCandidate(name, candidate.concept_id, entity.canonical_name, score))
             results.append(ranked)
         return results
+
+    def _suits(self, name: str, concept_id: str, label: str) -> bool:
+        """Whether a concept's type suits an entity of `label` (see `_fitting`)."""
+        types = self.types[name].get(concept_id, ())
+        return not types or (types[0] == label and "NORMAL" not in types[1:])
 
     def _fitting(self, name: str, label: str, ranked: list[ConceptCandidate]) -> list[ConceptCandidate]:
         """The candidates whose type suits an entity of `label` (a FINDING is offered findings, not modifiers,
@@ -157,8 +140,7 @@ class OntologyLinker:
         linker = self.linkers[name]
         kept: list[ConceptCandidate] = []
         for c in ranked:
-            types = self.types[name].get(c.concept_id, ())
-            if types and (types[0] != label or "NORMAL" in types[1:]):
+            if not self._suits(name, c.concept_id, label):
                 continue
             if kept and c.score <= linker.threshold:
                 break
@@ -167,27 +149,36 @@ class OntologyLinker:
                 break
         return kept
 
-    def _prior(self, c: ConceptCandidate, label: str) -> float:
-        """The candidate's score for ranking: plus a little when training mentions of its concept had the
-        entity's label (more the more there were), minus a little when they had only other labels."""
-        counts = self.labels.get((c.ontology, c.concept_id))
-        if not counts:
-            return c.score
-        if label not in counts:
-            return c.score - LABEL_WEIGHT
-        return c.score + LABEL_WEIGHT + FREQUENCY_WEIGHT * math.log1p(counts[label])
-
-    def _rank(self, c: ConceptCandidate, label: str, forms: list[str]) -> float:
-        """The ranking score of a candidate of an entity no lexicon entry matched: the label prior plus how much
-        of the mention's words one of the concept's names has (`annotators.text.rerank`)."""
+    def _rank(
+        self, c: ConceptCandidate, label: str, forms: tuple[list[str], list[str]], shares: dict[tuple[str, str], float]
+    ) -> float:
+        """The ranking score of a candidate of an entity no lexicon entry matched: the similarity, the label prior,
+        how much of the mention's words one of the concept's names has, and the training links of its string."""
         entity = self.linkers[c.ontology].kb.cui_to_entity.get(c.concept_id)
         names = (entity.canonical_name, *entity.aliases) if entity is not None else (c.name,)
-        return self._prior(c, label) + COVER_WEIGHT * coverage(forms, names)
+        looked_up, short = forms
+        return (c.score + self.prior.label_score(c.ontology, c.concept_id, label)
+                + COVER_WEIGHT * coverage(looked_up, names, short)
+                + LINK_WEIGHT * shares.get((c.ontology, c.concept_id), 0.0))  # fmt: skip
 
-    def _trained(self, ent: Span) -> set[tuple[str, str]]:
-        """(ontology, concept id) of the training aliases the entity's text or long form is exactly."""
-        texts = {ent.text.lower(), (ent._.hilum_long_form or "").lower()}
-        return {(name, i) for name, table in self.trained.items() for t in texts for i in table.get(t, ())}
+    def _linked(self, ent: Span, shares: dict[tuple[str, str], float]) -> list[ConceptCandidate]:
+        """The concepts the training split linked the entity's string to, as candidates scored by their share
+        (those the index also finds keep their similarity: duplicates are dropped after ranking)."""
+        found = []
+        for (name, concept_id), share in shares.items():
+            if name not in self.routes.get(ent.label_, []) or not self._suits(name, concept_id, ent.label_):
+                continue
+            entity = self.linkers[name].kb.cui_to_entity.get(concept_id) if name in self.linkers else None
+            if entity is not None:
+                found.append(ConceptCandidate(name, concept_id, entity.canonical_name, share))
+        return found
+
+    def _link_forms(self, ent: Span) -> list[str]:
+        """The texts the string prior looks an entity up by: its long form, else its text (a short form is
+        ambiguous across papers: `CM` is contrast media in one and cardiomyopathy in another), as written and
+        in American spelling."""
+        text = ent._.hilum_long_form or ent.text
+        return [text, americanize(text)]
 
     def link(self, docs: list[Doc]) -> None:
         """Set `hilum_long_form` and `hilum_concepts` on every entity of `docs`."""
@@ -201,6 +192,7 @@ class OntologyLinker:
         found: list[tuple[str, float, str | None]] = [(f, 1.0, None) for f in sorted({long_form or ent.text, text})]
         if (phrased := mesh_phrasing(text)) != text:
             found.append((phrased, PHRASING_WEIGHT, "mesh"))
+        found += [(part, CONJUNCT_WEIGHT, "mesh") for part in conjuncts(text)]
         if long_form and self.short_form_weight > 0:
             found.append((ent.text, self.short_form_weight, None))
             table_form = listed(ent.text)  # the document defines it otherwise than the table
@@ -211,11 +203,12 @@ class OntologyLinker:
     def link_spans(self, ents: list[Span]) -> None:
         """Set `hilum_long_form` and `hilum_concepts` on each span (any spans, e.g. gold mentions)."""
         queries: list[tuple[int, str, float, str | None]] = []  # (entity, text, weight, only this ontology)
-        forms: list[list[str]] = []
+        forms: list[tuple[list[str], list[str]]] = []  # (texts looked up, the short form among them)
         for i, ent in enumerate(ents):
             found = self.queries(ent)
             queries += [(i, *q) for q in found]
-            forms.append([text for text, _weight, _only in found])
+            short = [ent.text] if ent._.hilum_long_form else []
+            forms.append(([text for text, _weight, _only in found if text not in short], short))
         merged: list[list[ConceptCandidate]] = [self._exact(ent) for ent in ents]
         for name in self.linkers:
             routed = [q for q in queries if name in self.routes.get(ents[q[0]].label_, []) and q[3] in (None, name)]
@@ -224,19 +217,41 @@ class OntologyLinker:
                 for (i, _text, weight, _only), ranked in zip(routed, ranked_all, strict=True):
                     fitting = self._fitting(name, ents[i].label_, ranked)
                     merged[i].extend(c._replace(score=c.score * weight) for c in fitting)
+        firsts = [self._ordered(e, found, said)[:1] for e, found, said in zip(ents, merged, forms, strict=True)]
+        named: dict[int, list[tuple[str, tuple[str, str]]]] = {}  # document → (entity text, its first concept)
+        for ent, first in zip(ents, firsts, strict=True):
+            named.setdefault(id(ent.doc), []).extend((ent.text.lower(), (c.ontology, c.concept_id)) for c in first)
         for ent, candidates, said in zip(ents, merged, forms, strict=True):  # said: the texts looked up
-            order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
-            trained = self._trained(ent)
-            seen: set[tuple[str, str]] = set()
-            unique = []
-            prior = not ent.kb_id_  # a lexicon match already names its concept: no corpus prior on top of it
-            for c in sorted(candidates, key=lambda c: (-round(self._rank(c, ent.label_, said) if prior else c.score, 6),
-                                                      (c.ontology, c.concept_id) not in trained,
-                                                      order.get(c.ontology, len(order)), c.concept_id)):  # fmt: skip
-                if (c.ontology, c.concept_id) not in seen:
-                    seen.add((c.ontology, c.concept_id))
-                    unique.append(c)
-            ent._.hilum_concepts = unique[: self.top_k]
+            others = frozenset(concept for text, concept in named[id(ent.doc)] if text != ent.text.lower())
+            ent._.hilum_concepts = self._ordered(ent, candidates, said, others)[: self.top_k]
+
+    def _ordered(
+        self,
+        ent: Span,
+        candidates: list[ConceptCandidate],
+        said: tuple[list[str], list[str]],
+        others: frozenset[tuple[str, str]] = frozenset(),
+    ) -> list[ConceptCandidate]:
+        """The entity's candidates best first, each concept once (see the module docstring)."""
+        order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
+        trained = self.prior.exact([ent.text, ent._.hilum_long_form or ""])
+        prior = not ent.kb_id_  # a lexicon match already names its concept: no corpus prior on top of it
+        shares = self.prior.shares(self._link_forms(ent)) if prior else {}
+
+        def key(c: ConceptCandidate) -> tuple[float, bool, int, str, float]:
+            concept = (c.ontology, c.concept_id)
+            if not prior:
+                return -round(c.score, 6), concept not in trained, order.get(c.ontology, len(order)), c.concept_id, 0.0
+            score = self._rank(c, ent.label_, said, shares) + DISCOURSE_WEIGHT * (concept in others)
+            return -round(score, 6), concept not in trained, order.get(c.ontology, len(order)), c.concept_id, -c.score
+
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for c in sorted([*candidates, *self._linked(ent, shares)], key=key):
+            if (c.ontology, c.concept_id) not in seen:
+                seen.add((c.ontology, c.concept_id))
+                unique.append(c)
+        return unique
 
     def __call__(self, doc: Doc) -> Doc:
         """Link one document."""
