@@ -39,7 +39,7 @@ COMPONENTS: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = {
     "hilum_measurements": ("annotators.text.measurements", ()),
     "hilum_drug_stems": ("annotators.text.ner", ()),
     "hilum_entities": (
-        "annotators.text.ner",
+        "annotators.text.combine",
         (("hilum_statistical_ner", "hilum_ontology_matcher", "hilum_measurements", "hilum_drug_stems"),),
     ),
     "hilum_observations": ("annotators.text.observations", (("hilum_sentences",), ("hilum_ontology_matcher",),

@@ -10,7 +10,8 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from annotators.text.ner import _described_lexicon, _placeholder, _without_negation
+from annotators.text.combine import _described_lexicon
+from annotators.text.ner import _placeholder, _without_negation
 
 
 @pytest.fixture(scope="module")
