@@ -5,7 +5,8 @@ evidence (``whole`` and ``doubt`` live in `soundalike`):
 
 - ``term``: the words around it spell a multi-word term except for one word that sounds or reads like the
   term's word ("plural effusion" → "pleural effusion", "pulmonary module" → "pulmonary nodule"), or for two
-  words that together do ("media still silhouettes" → "mediastinal silhouettes"). A word that is itself a
+  words that together do ("media still silhouettes" → "mediastinal silhouettes"); a plural context word
+  counts as its singular ("media still contours", from "mediastinal contour"). A word that is itself a
   vocabulary word (or its plural) is never replaced ("right upper lobe" stays, though "right lower lobe"
   exists), and the word's probability is the audio's evidence: a common English word the engine was sure of
   stays, whatever term it would complete ("the lungs are expanded" at 0.97).
@@ -17,7 +18,8 @@ evidence (``whole`` and ``doubt`` live in `soundalike`):
 - ``merge``: two or three words that together read like one vocabulary word the engine split ("cardio
   megaly" → "cardiomegaly"); one of them must be rare in English and the joined form must not be common,
   unless the join is exactly a rare vocabulary word ("hyper expanded"). Common words may join too when the
-  engine doubted every one of them (`MERGE_DOUBT`; no function word), then also by their consonant
+  engine doubted them together (joint probability under `MERGE_DOUBT` per word: "media" at 0.5 and "still"
+  at 0.8 are doubtful, both at 0.8 are not; no function word), then also by their consonant
   skeleton: the audio's evidence that they were not what was said ("media still" → "mediastinal"), but
   not into a longer form of a vocabulary word they start with ("bilateral rib" is not "bilaterally"). An
   article joins only as the start of the word ("a telectasis" → "atelectasis", not "a peri hilar" →
@@ -42,13 +44,14 @@ replaced; `revert` puts them back.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from annotators.transcription.phonetics import similarity, skeleton, sound_score
 from annotators.transcription.result import Correction, Word
-from annotators.transcription.soundalike import classical_plural, doubt_rule, noun_of, plural_of, whole_rule
+from annotators.transcription.soundalike import classical_plural, doubt_rule, form_rule, noun_of, plural_of, whole_rule
 from annotators.transcription.vocabulary import FUNCTION_ZIPF, Vocabulary, tokens, zipf
 
 TERM_SCORE = 0.72
@@ -59,7 +62,7 @@ TARGET_ZIPF = 4.0  # spelling/merge targets are words a general model may not kn
 SPELLING_SCORE = 0.82
 MERGE_SCORE = 0.86
 MERGE_MARGIN = 0.05  # a merge must read better than its rare part corrected alone
-MERGE_DOUBT = 0.7  # common words all heard below this may be a split rare word ("media still")
+MERGE_DOUBT = 0.7  # common words heard with a joint probability under this per word may be a split rare word
 COMMON_ZIPF = 3.0  # at or above: a word of general English, not a misspelling
 PAIR_SCORE = 0.85  # consonant skeletons of the heard and the term word, with the anchor's edge
 PAIR_EDGE = 3  # letters of the anchor word compared with the pair: a sound may run across the two words
@@ -107,13 +110,24 @@ def _term_rule(
                 before, after = norms[max(0, i - j): i], norms[i + m: i + m + n - j - 1]
                 if len(before) != j or len(after) != n - j - 1:
                     continue
-                for target, term in vocab.contexts.get((j, tuple(before + after)), ()):
+                for target, term in _terms_around(vocab, j, before + after):
                     if target in heard or (m == 1 and _heard_as_said(words[i], heard[0], target)):
                         continue
                     score = similarity(joined, target, threshold)
                     if score >= threshold and (best is None or score > best[2]):
                         best = (m, target, score, term)
     return best
+
+
+def _terms_around(vocab: Vocabulary, j: int, context: list[str]) -> list[tuple[str, str]]:
+    """(term word, term) for the terms whose other words are `context`, or `context` with its plural nouns
+    singular: "media still contours" completes "mediastinal contour" as well as "... contour" does (the
+    context words stay as heard; only the doubtful word is replaced)."""
+    found = list(vocab.contexts.get((j, tuple(context)), ()))
+    singular = [vocab.singular(w) for w in context]
+    if singular != context:
+        found += vocab.contexts.get((j, tuple(singular)), ())
+    return found
 
 
 def _pair_rule(
@@ -185,7 +199,8 @@ def _merge_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabula
         if joined in vocab.words and joined not in parts and len(joined) >= 8 and zipf(joined) < TARGET_ZIPF:
             return n, joined, 1.0  # a vocabulary word written apart ("hyper expanded")
         rare = [p for p in parts if zipf(p) < COMMON_ZIPF and p not in vocab.words]
-        doubted = all(w.prob < MERGE_DOUBT for w in words[i: i + n]) and max(map(zipf, parts)) < FUNCTION_ZIPF
+        joint = math.prod(w.prob for w in words[i: i + n])  # one barely believed word is doubt enough
+        doubted = joint < MERGE_DOUBT ** n and max(map(zipf, parts)) < FUNCTION_ZIPF
         if not (rare or doubted) or zipf(joined) >= COMMON_ZIPF:
             continue
         found = _single_rule(joined, vocab, MERGE_SCORE, sound=doubted and len(joined) >= SOUND_LETTERS)
@@ -252,6 +267,9 @@ def _rule_at(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary)
     if term:
         return term[0], term[1], term[2], f"term:{term[3]}"
     if word in vocab.words:
+        form = form_rule(words, norms, i, vocab)
+        if form:
+            return *form, "form"
         agreed = _agreement(words, norms, i, 1, word, vocab)
         return (1, agreed[0], 1.0, agreed[1]) if agreed else None
     classical = classical_plural(word, vocab)

@@ -1,4 +1,4 @@
-"""Correction rules for what the context rules of `correction` cannot see: two by sound alone, one by grammar.
+"""Correction rules for what the context rules of `correction` cannot see: two by sound alone, two by grammar.
 
 - ``whole``: one to three heard words that together sound like a whole multi-word term, none of them a
   vocabulary word: "subsegmentalatelectasis" → "subsegmental atelectasis", "bye basillar telectasis" →
@@ -8,12 +8,17 @@
 - ``doubt``: a common English word the engine barely believed (probability under `DOUBT`) that reads almost
   like a vocabulary word rare in general English ("linear starring" → "scarring").
 - ``plural`` (`plural_of`): a doubtful singular vocabulary noun that is alone the subject of a plural verb.
+- ``form``: a vocabulary noun where only another form of the same word (its adjective) makes a term with the
+  word after it: "mediastinum silhouette" → "mediastinal silhouette". The prompt names nouns, and the engine
+  sometimes writes the prompted noun for the adjective it heard; a noun before a noun that the lexicon never
+  joins is the evidence. A word and its plural are no two forms ("lung bases" stays).
 
 Each rule answers what replaces the heard words; `correction.correct` records the change.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 
@@ -77,6 +82,35 @@ def doubt_rule(word: Word, norm: str, vocab: Vocabulary) -> tuple[int, str, floa
         if score >= DOUBT_SCORE and (best is None or score > best[2]):
             best = (1, candidate, score)
     return best
+
+
+FORM_STEM = 4  # letters a noun and its adjective share at least ("bulla" / "bullous")
+FORM_ENDING = 3  # and at most this many letters of the shorter one differ ("mediastinum" / "mediastinal")
+
+
+def form_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary) -> tuple[int, str, float] | None:
+    """(1, other form, 1.0) for a vocabulary word that is no term with the word after it, where another form
+    of it is ("mediastinum silhouette" → "mediastinal silhouette", "bulla emphysema" → "bullous emphysema"): a
+    prompted noun the engine wrote for its adjective (see the module's ``form`` rule)."""
+    word = norms[i]
+    if i + 1 >= len(norms) or not norms[i + 1] or _INNER_STOP.search(words[i].word) or not words[i + 1].sep:
+        return None
+    following = dict.fromkeys((norms[i + 1], vocab.singular(norms[i + 1])))  # "contours": "contour" too
+    terms = [t for after in following for t in vocab.contexts.get((0, (after,)), ())]
+    if any(target == word for target, _ in terms):
+        return None
+    for target, _term in terms:
+        if _forms_of_one_word(word, target, vocab):
+            return 1, target, 1.0
+    return None
+
+
+def _forms_of_one_word(a: str, b: str, vocab: Vocabulary) -> bool:
+    """Whether `a` and `b` are two forms of one word (a noun and its adjective), not a word and its plural."""
+    if vocab.singular(a) == b or vocab.singular(b) == a:
+        return False
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= FORM_STEM and shared >= min(len(a), len(b)) - FORM_ENDING
 
 
 PLURAL_VERBS = frozenset({"are", "were", "have"})

@@ -2,8 +2,9 @@
 
 Terms come from an ontology (by default the project's curated radiology lexicon: names, synonyms and plural
 forms; abbreviations are left out, too short to match safely) plus any extra terms a caller brings, such as a
-project's label schema. The prompt lists the terms whose words a general English model is least likely to
-know (rarest first by wordfreq), within whisper's prompt budget.
+project's label schema. The prompt lists terms whose words a general English model is least likely to know
+(rarer in general English than `RARE_ZIPF`, by wordfreq), core chest findings and anatomy first in the
+lexicon's own order, each term for rare words the earlier ones lack, within whisper's prompt budget.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ FUNCTION_ZIPF = 6.0  # "is", "of", "the": too frequent to anchor or be a sound-a
 PROMPT_CHARS = 600  # whisper keeps the last 223 prompt tokens; ~4 characters a token leaves room
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _PRIORITY = {"FINDING": 0, "ANATOMY": 1, "DEVICE": 2, "PROCEDURE": 3}
+_STEP = (1, 1, 6, 8)  # a type's k-th term comes at step k x this: chest findings and anatomy are what is dictated
+PROMPT_DENSITY = 0.5  # share of a prompted term's letters in rare words the prompt has not named yet
 
 
 def tokens(text: str) -> list[str]:
@@ -100,6 +103,15 @@ class Vocabulary:
         stems = [word[:-1], word[:-2], word[:-3], word[:-3] + "y", word[:-2] + "e", word[:-3] + "e"]
         return word.endswith(("s", "ed", "ing")) and any(len(x) >= 4 and x in self.words for x in stems)
 
+    def singular(self, word: str) -> str:
+        """The vocabulary noun `word` is the plural of ("contours" → "contour", "opacities" → "opacity"), else
+        `word` itself."""
+        if word.endswith("s"):
+            for stem in (word[:-1], word[:-2], word[:-3] + "y"):
+                if len(stem) >= 4 and stem in self.words:
+                    return stem
+        return word
+
     def prompt(self, budget: int = PROMPT_CHARS) -> str:
         """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""
         head = "Radiology dictation. Findings: "
@@ -107,7 +119,7 @@ class Vocabulary:
         size = len(head)
         for term in self.prompt_terms:
             if size + len(term) + 2 > budget:
-                break
+                continue  # a shorter term further on may still fit
             picked.append(term)
             size += len(term) + 2
         return head + ", ".join(picked) + "." if picked else ""
@@ -124,16 +136,18 @@ def _rare_words(term: str) -> set[str]:
 
 
 def _rank_for_prompt(candidates: list[tuple[int, int, str]]) -> list[str]:
-    """Types interleaved in the curated lexicon's order, findings most often (every term), then anatomy (every
-    2nd step), devices (3rd), procedures (4th); a
-    term is kept only when it brings a rare word the kept ones lack, so the budget goes to distinct hard words."""
+    """Types interleaved in the curated lexicon's order (findings and anatomy at every step, devices every
+    6th, procedures every 8th: `_STEP`). A term is kept only when at least half its letters are rare words
+    the kept ones lack (`PROMPT_DENSITY`): "posteroanterior and lateral radiograph" or "central venous
+    catheter" would spend the budget on words named already or known to any model, and "mediastinum",
+    "granuloma" would not fit."""
     covered: set[str] = set()
     ranked = []
     for _key, _order, name in sorted(candidates):
-        rare = _rare_words(name)
-        if rare - covered:
+        new = _rare_words(name) - covered
+        if new and sum(map(len, new)) >= PROMPT_DENSITY * len(name.replace(" ", "")):
             ranked.append(name)
-            covered |= rare
+            covered |= new
     return ranked
 
 
@@ -150,7 +164,7 @@ def _ontology_vocabulary(ontology: str) -> Vocabulary:
         priority = _PRIORITY.get(concept.types[0] if concept.types else "", 9)
         if priority < 9:
             rank = seen_of_type[priority] = seen_of_type.get(priority, -1) + 1
-            candidates.append((rank * (priority + 1), priority, concept.canonical_name))
+            candidates.append((rank * _STEP[priority], priority, concept.canonical_name))
     base = Vocabulary.from_terms(correct, source=ontology)
     return Vocabulary(base.terms, tuple(_rank_for_prompt(candidates)), ontology)
 

@@ -137,6 +137,9 @@ def test_a_function_word_is_not_half_of_a_split_term_word(vocab: Vocabulary) -> 
         ("There is media still shift.", {"media": 0.3, "still": 0.4}, "There is mediastinal shift.", ["merge"]),
         ("The media still is shifted.", {"media": 0.3, "still": 0.4}, "The mediastinum is shifted.",
          ["merge+noun"]),
+        # the doubt is the words' joint probability: one barely believed word outweighs a fairly sure one
+        ("The media still is unremarkable.", {"media": 0.5, "still": 0.8}, "The mediastinum is unremarkable.",
+         ["merge+noun"]),
         # an "-al" adjective cannot be the subject: its "-um" noun when the engine doubted it
         ("The mediastinal is shifted.", {"mediastinal": 0.3}, "The mediastinum is shifted.", ["noun"]),
         # an English plural of a classical noun: the lexicon's plural
@@ -153,6 +156,7 @@ def test_doubted_splits_subject_nouns_and_classical_plurals(vocab: Vocabulary, t
     "text, doubt",
     [
         ("The media still report it.", {"media": 0.95, "still": 0.95}),  # words the engine was sure of
+        ("The media still report it.", {"media": 0.8, "still": 0.8}),  # fairly sure of both: together too
         ("Old bilateral rib fractures.", {"bilateral": 0.3, "rib": 0.3}),  # not "bilaterally"
         ("The mediastinal is shifted.", {"mediastinal": 0.9}),  # a confident adjective stays
         ("Mediastinal contours are normal.", {"Mediastinal": 0.2}),  # an adjective before its noun
@@ -160,3 +164,30 @@ def test_doubted_splits_subject_nouns_and_classical_plurals(vocab: Vocabulary, t
 )
 def test_confident_words_and_true_adjectives_stay(vocab: Vocabulary, text: str, doubt: dict[str, float]) -> None:
     check(vocab, heard(text, doubt), text, [])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a prompted noun written for the adjective that makes the term with the next word
+        ("The mediastinum silhouette is normal.", "The mediastinal silhouette is normal."),
+        ("Bulla emphysema in both apices.", "Bullous emphysema in both apices."),
+        ("Small left pleura effusion.", "Small left pleural effusion."),
+        ("Stable mediastinum contours.", "Stable mediastinal contours."),  # the plural of the term's noun
+    ],
+)
+def test_a_noun_before_the_noun_of_its_adjectives_term(vocab: Vocabulary, text: str, expected: str) -> None:
+    check(vocab, heard(text, {w: 0.95 for w in text.split()}), expected, ["form"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The mediastinum is normal.",  # no term with the next word
+        "The mediastinum, silhouette and lungs.",  # a pause between them
+        "Both lung bases are clear.",  # a plural is no other form of the word
+        "Right lower lobe and right upper lobe.",  # the word makes a term itself
+    ],
+)
+def test_nouns_that_are_no_misheard_adjective_stay(vocab: Vocabulary, text: str) -> None:
+    check(vocab, heard(text, {w: 0.95 for w in text.split()}), text, [])

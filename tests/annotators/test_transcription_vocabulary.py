@@ -40,6 +40,9 @@ def assert_corrected(vocab: Vocabulary, heard: str, expected: str, rules: list[s
     # a term word heard as two words, both ordinary English: the rest of the term is the evidence
     ("The media still silhouettes are normal.", "The mediastinal silhouettes are normal.", ["term"]),
     ("No acute cardinal pulmonary abnormality.", "No acute cardiopulmonary abnormality.", ["term"]),
+    # the context may be the plural of the term's word ("mediastinal contour"): "contours" stays as heard
+    ("Heart and media still contours are normal.", "Heart and mediastinal contours are normal.", ["term"]),
+    ("No acute cardinal pulmonary abnormalities.", "No acute cardiopulmonary abnormalities.", ["term"]),
 ])
 def test_near_misses_snap_to_lexicon_terms(vocab: Vocabulary, heard: str, expected: str, rules: list[str]) -> None:
     assert_corrected(vocab, heard, expected, rules)
