@@ -24,7 +24,7 @@ it. An entity that no lexicon entry matched is ranked with what the training spl
 label its concepts' mentions had (`rerank.LABEL_WEIGHT`), how often it linked the mention's string to each concept
 (`rerank.LINK_WEIGHT`; such concepts are offered even when the index misses them); plus `rerank.COVER_WEIGHT` times
 the share of the mention's words that one of the concept's names has (`iron dextran` → Iron-Dextran Complex before
-Dextrans), and `DISCOURSE_WEIGHT` when the concept comes first for another mention (other text) of the same
+Dextrans), and `rerank.DISCOURSE_WEIGHT` when the concept comes first for another mention (other text) of the same
 document: a document keeps to one sense of a word. The scores reported stay the similarities.
 """
 
@@ -40,12 +40,11 @@ from annotators.text.aliases import entity_linker, lower_aliases
 from annotators.text.conjuncts import conjuncts
 from annotators.text.extensions import ConceptCandidate, register
 from annotators.text.phrasing import mesh_phrasing
-from annotators.text.rerank import COVER_WEIGHT, LINK_WEIGHT, CorpusPrior, coverage
+from annotators.text.rerank import COVER_WEIGHT, LINK_WEIGHT, CorpusPrior, Scored, coverage, ordered
 from annotators.text.spelling import americanize
 
 CACHE_SIZE = 200_000  # mention strings remembered per ontology (and process)
 PHRASING_WEIGHT = 0.95  # a rewritten mention scores a little below the mention as written
-DISCOURSE_WEIGHT = 0.1  # the concept comes first for another mention of the same document
 CONJUNCT_WEIGHT = 0.9  # one concept of a coordinated mention (`annotators.text.conjuncts`); MeSH only: on the IU
 # chest X-ray reports, looking the radiology lexicon up by conjuncts lost a finding heading and gained none
 
@@ -217,41 +216,32 @@ class OntologyLinker:
                 for (i, _text, weight, _only), ranked in zip(routed, ranked_all, strict=True):
                     fitting = self._fitting(name, ents[i].label_, ranked)
                     merged[i].extend(c._replace(score=c.score * weight) for c in fitting)
-        firsts = [self._ordered(e, found, said)[:1] for e, found, said in zip(ents, merged, forms, strict=True)]
-        named: dict[int, list[tuple[str, tuple[str, str]]]] = {}  # document → (entity text, its first concept)
-        for ent, first in zip(ents, firsts, strict=True):
-            named.setdefault(id(ent.doc), []).extend((ent.text.lower(), (c.ontology, c.concept_id)) for c in first)
-        for ent, candidates, said in zip(ents, merged, forms, strict=True):  # said: the texts looked up
-            others = frozenset(concept for text, concept in named[id(ent.doc)] if text != ent.text.lower())
-            ent._.hilum_concepts = self._ordered(ent, candidates, said, others)[: self.top_k]
+        scored = [self._scored(e, found, said) for e, found, said in zip(ents, merged, forms, strict=True)]
+        named: dict[int, dict[str, set[tuple[str, str]]]] = {}  # document → entity text → its first concepts
+        for ent, entity_scores in zip(ents, scored, strict=True):
+            first = {(c.ontology, c.concept_id) for c in ordered(entity_scores)[:1]}
+            named.setdefault(id(ent.doc), {}).setdefault(ent.text.lower(), set()).update(first)
+        for ent, entity_scores in zip(ents, scored, strict=True):
+            text = ent.text.lower()
+            others = frozenset(c for other, firsts in named[id(ent.doc)].items() if other != text for c in firsts)
+            ent._.hilum_concepts = ordered(entity_scores, others)[: self.top_k]
 
-    def _ordered(
-        self,
-        ent: Span,
-        candidates: list[ConceptCandidate],
-        said: tuple[list[str], list[str]],
-        others: frozenset[tuple[str, str]] = frozenset(),
-    ) -> list[ConceptCandidate]:
-        """The entity's candidates best first, each concept once (see the module docstring)."""
+    def _scored(
+        self, ent: Span, candidates: list[ConceptCandidate], said: tuple[list[str], list[str]]
+    ) -> list[Scored]:
+        """Each candidate with its ranking score and tie-breakers (see the module docstring), and whether the
+        document's other mentions may add to its score (said: the texts looked up)."""
         order = {name: rank for rank, name in enumerate(self.routes.get(ent.label_, []))}
         trained = self.prior.exact([ent.text, ent._.hilum_long_form or ""])
         prior = not ent.kb_id_  # a lexicon match already names its concept: no corpus prior on top of it
         shares = self.prior.shares(self._link_forms(ent)) if prior else {}
-
-        def key(c: ConceptCandidate) -> tuple[float, bool, int, str, float]:
+        scored = []
+        for c in [*candidates, *self._linked(ent, shares)]:
             concept = (c.ontology, c.concept_id)
-            if not prior:
-                return -round(c.score, 6), concept not in trained, order.get(c.ontology, len(order)), c.concept_id, 0.0
-            score = self._rank(c, ent.label_, said, shares) + DISCOURSE_WEIGHT * (concept in others)
-            return -round(score, 6), concept not in trained, order.get(c.ontology, len(order)), c.concept_id, -c.score
-
-        seen: set[tuple[str, str]] = set()
-        unique = []
-        for c in sorted([*candidates, *self._linked(ent, shares)], key=key):
-            if (c.ontology, c.concept_id) not in seen:
-                seen.add((c.ontology, c.concept_id))
-                unique.append(c)
-        return unique
+            score = self._rank(c, ent.label_, said, shares) if prior else c.score
+            ties = (concept not in trained, order.get(c.ontology, len(order)), c.concept_id, -c.score if prior else 0)
+            scored.append((c, score, ties, prior))
+        return scored
 
     def __call__(self, doc: Doc) -> Doc:
         """Link one document."""

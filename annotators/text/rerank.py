@@ -21,14 +21,19 @@ concepts are offered even when the character-3-gram index missed them (`Na`, `K`
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from annotators.text.extensions import ConceptCandidate
 
 COVER_WEIGHT = 0.5  # chosen by a grid (0.2-1.0) on the development splits
 LABEL_WEIGHT = 0.05  # the training label agrees (+) or disagrees (-); both weights chosen on the dev splits
 FREQUENCY_WEIGHT = 0.01  # times log(1 + training mentions of the concept with the entity's label)
+DISCOURSE_WEIGHT = 0.1  # the concept comes first for another mention (other text) of the same document
 LINK_WEIGHT = 1.0  # times the share of a training string's links a concept had; chosen on the dev splits
 STEM = 5  # words are compared by their first letters
 _WORD = re.compile(r"[a-z0-9]+")
@@ -45,6 +50,7 @@ def singular(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=200_000)  # concept names come back for mention after mention
 def stems(text: str) -> frozenset[str]:
     """The stems (first `STEM` letters of the singular, lower case) of the content words of `text` (`X-induced
     Y`, `X of Y`: the linking words are left out)."""
@@ -115,3 +121,28 @@ class CorpusPrior:
                 total = sum(counts.values())
                 return {concept: n / total for concept, n in counts.items()}
         return {}
+
+
+# A candidate of one entity: the candidate, its ranking score, the tie-breakers (not a training alias of the
+# mention, the ontology's rank for the label, the concept id, minus the similarity) and whether the document's
+# other mentions may add to its score (not for a lexicon match, which names its concept).
+Scored = tuple[ConceptCandidate, float, tuple[bool, int, str, float], bool]
+
+
+def ordered(scored: list[Scored], others: frozenset[tuple[str, str]] = frozenset()) -> list[ConceptCandidate]:
+    """The candidates best first, each concept once; a concept that comes first for another mention (other
+    text) of the same document (`others`) gains `DISCOURSE_WEIGHT`: a document keeps to one sense."""
+
+    def key(item: Scored) -> tuple[Any, ...]:
+        c, score, ties, open_to_others = item
+        if open_to_others and (c.ontology, c.concept_id) in others:
+            score += DISCOURSE_WEIGHT
+        return (-round(score, 6), *ties)
+
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for c, *_rest in sorted(scored, key=key):
+        if (c.ontology, c.concept_id) not in seen:
+            seen.add((c.ontology, c.concept_id))
+            unique.append(c)
+    return unique
