@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from difflib import SequenceMatcher
 
 _PHONETIC = [
@@ -26,6 +27,22 @@ _PHONETIC = [
     (r"(.)\1+", r"\1"),
 ]
 _VOICED = str.maketrans("dbgvaeiouy", "tpkfaaaaaa")
+_MATCHERS = threading.local()  # per thread: a matcher is mutable
+MATCHER_CACHE = 20_000
+
+
+def _matcher(a: str, b: str) -> SequenceMatcher[str]:
+    """A SequenceMatcher of `a` against `b`. One word is compared with every vocabulary word and a vocabulary
+    word with many heard words, so the matcher of each `b` is kept: difflib indexes the second sequence once
+    (`set_seq1` keeps that index), which is most of the cost of a short comparison. Same ratios as a new one."""
+    cache: dict[str, SequenceMatcher[str]] = _MATCHERS.__dict__.setdefault("by_b", {})
+    matcher = cache.get(b)
+    if matcher is None:
+        if len(cache) >= MATCHER_CACHE:
+            cache.clear()
+        matcher = cache[b] = SequenceMatcher(None, "", b)
+    matcher.set_seq1(a)
+    return matcher
 
 
 @functools.lru_cache(maxsize=65536)
@@ -52,7 +69,7 @@ def similarity(a: str, b: str, floor: float = 0.0) -> float:
         return 1.0
     best = 0.0
     for x, y in ((a, b), (phonetic(a), phonetic(b))):
-        matcher = SequenceMatcher(None, x, y)
+        matcher = _matcher(x, y)
         if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
             best = max(best, matcher.ratio())
     return best
@@ -61,7 +78,7 @@ def similarity(a: str, b: str, floor: float = 0.0) -> float:
 def skeleton_ratio(a: str, b: str, floor: float = 0.0) -> float:
     """0..1: how alike the consonant skeletons of two texts are (spaces ignored); below `floor`, any lower
     value (cheap bounds skip the full comparison)."""
-    matcher = SequenceMatcher(None, skeleton(a), skeleton(b))
+    matcher = _matcher(skeleton(a), skeleton(b))
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
         return 0.0
     return matcher.ratio()
