@@ -16,7 +16,6 @@ import signal
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -33,56 +32,22 @@ def serve(app: Flask, *, threads: int, **where: Any) -> None:
     """Serve `app` in this process until interrupted, on `host=..., port=...` or on already listening
     `sockets=[...]` (a worker process of `serve_workers`)."""
     from waitress import serve as waitress_serve
-    from waitress.task import ThreadedTaskDispatcher
 
     from server import jobs
+    from server.scheduling import Dispatcher
 
     jobs.start_background(app)
-    dispatcher = ThreadedTaskDispatcher()
-    dispatcher.queue = WritesFirst()  # type: ignore[assignment]
-    dispatcher.set_thread_count(threads)
-    waitress_serve(
-        app,
-        threads=threads,
-        max_request_body_size=app.config["MAX_UPLOAD_BYTES"],
-        _dispatcher=dispatcher,
-        **where,
-    )
-
-
-class WritesFirst:
-    """waitress's queue of parsed requests waiting for a free thread, with writes served ahead of reads.
-
-    Under load every request waits here; a save is what an annotator waits on with their hands still (the
-    issue's budget: 50 ms), a page of tasks or a frame can wait longer (300 ms). So a waiting write goes first,
-    unless the oldest waiting read has waited `patience` seconds: then that read goes, so reads are delayed by
-    writes, never starved by them. Order within writes and within reads stays first come, first served.
-    """
-
-    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-
-    def __init__(self, patience: float = 0.5) -> None:
-        self.patience = patience
-        self.writes: deque[Any] = deque()
-        self.reads: deque[tuple[float, Any]] = deque()
-
-    def append(self, task: Any) -> None:
-        method = getattr(getattr(task, "request", None), "command", None) or "GET"
-        if method.upper() in self.SAFE:
-            self.reads.append((time.monotonic(), task))
-        else:
-            self.writes.append(task)
-
-    def popleft(self) -> Any:
-        overdue = bool(self.reads) and time.monotonic() - self.reads[0][0] >= self.patience
-        if self.writes and not overdue:
-            return self.writes.popleft()
-        if self.reads:
-            return self.reads.popleft()[1]
-        raise IndexError("pop from an empty queue")
-
-    def __len__(self) -> int:
-        return len(self.writes) + len(self.reads)
+    dispatcher = Dispatcher(threads)
+    try:
+        waitress_serve(
+            app,
+            threads=threads,
+            max_request_body_size=app.config["MAX_UPLOAD_BYTES"],
+            _dispatcher=dispatcher,
+            **where,
+        )
+    finally:
+        dispatcher.stop_growing()
 
 
 def listen(host: str, port: int) -> socket.socket:
