@@ -32,7 +32,7 @@ class WritesFirst:
 
     SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    def __init__(self, patience: float = 0.5) -> None:
+    def __init__(self, patience: float = 0.25) -> None:
         self.patience = patience
         self.writes: deque[Any] = deque()
         self.reads: deque[tuple[float, Any]] = deque()
