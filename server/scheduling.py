@@ -94,11 +94,15 @@ class Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
         self.most = max(threads, most)
         self.long_after = long_after
         self.started: dict[int, float] = {}  # id of a running task → when it started
-        self.size = threads
         self.set_thread_count(threads)
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="hilum-threads", daemon=True)
         self._watcher.start()
+
+    @property
+    def size(self) -> int:
+        """Threads in the pool, not counting those told to leave (waitress's own count)."""
+        return len(self.threads) - self.stop_count
 
     def add_task(self, task: Any) -> None:
         super().add_task(_Timed(task, self.started))
@@ -108,15 +112,12 @@ class Dispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
         size when nothing waits. The pool's size afterwards."""
         now = time.monotonic()
         with self.lock:
-            waiting = len(self.queue)
+            waiting, size = len(self.queue), self.size
         running = list(self.started.values())
-        if waiting and len(running) >= self.size and self.size < self.most:
-            if any(now - began >= self.long_after for began in running):
-                self.size += 1
-                self.set_thread_count(self.size)
-        elif not waiting and self.size > self.base:
-            self.size = self.base
-            self.set_thread_count(self.size)  # idle threads leave now, busy ones after their request
+        if waiting and len(running) >= size and size < self.most and any(now - t >= self.long_after for t in running):
+            self.set_thread_count(size + 1)
+        elif not waiting and size > self.base:
+            self.set_thread_count(self.base)  # idle threads leave now, busy ones after their request
         return self.size
 
     def stop_growing(self) -> None:

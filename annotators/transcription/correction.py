@@ -110,24 +110,13 @@ def _term_rule(
                 before, after = norms[max(0, i - j): i], norms[i + m: i + m + n - j - 1]
                 if len(before) != j or len(after) != n - j - 1:
                     continue
-                for target, term in _terms_around(vocab, j, before + after):
+                for target, term in vocab.terms_around(j, before + after):
                     if target in heard or (m == 1 and _heard_as_said(words[i], heard[0], target)):
                         continue
                     score = similarity(joined, target, threshold)
                     if score >= threshold and (best is None or score > best[2]):
                         best = (m, target, score, term)
     return best
-
-
-def _terms_around(vocab: Vocabulary, j: int, context: list[str]) -> list[tuple[str, str]]:
-    """(term word, term) for the terms whose other words are `context`, or `context` with its plural nouns
-    singular: "media still contours" completes "mediastinal contour" as well as "... contour" does (the
-    context words stay as heard; only the doubtful word is replaced)."""
-    found = list(vocab.contexts.get((j, tuple(context)), ()))
-    singular = [vocab.singular(w) for w in context]
-    if singular != context:
-        found += vocab.contexts.get((j, tuple(singular)), ())
-    return found
 
 
 def _pair_rule(

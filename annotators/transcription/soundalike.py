@@ -95,8 +95,7 @@ def form_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabulary
     word = norms[i]
     if i + 1 >= len(norms) or not norms[i + 1] or _INNER_STOP.search(words[i].word) or not words[i + 1].sep:
         return None
-    following = dict.fromkeys((norms[i + 1], vocab.singular(norms[i + 1])))  # "contours": "contour" too
-    terms = [t for after in following for t in vocab.contexts.get((0, (after,)), ())]
+    terms = vocab.terms_around(0, [norms[i + 1]])  # "contours": "contour" too
     if any(target == word for target, _ in terms):
         return None
     for target, _term in terms:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 RARE_ZIPF = 3.5  # words rarer than this in general English are what a general model mishears
@@ -102,6 +102,16 @@ class Vocabulary:
         misspelling of it."""
         stems = [word[:-1], word[:-2], word[:-3], word[:-3] + "y", word[:-2] + "e", word[:-3] + "e"]
         return word.endswith(("s", "ed", "ing")) and any(len(x) >= 4 and x in self.words for x in stems)
+
+    def terms_around(self, j: int, context: Sequence[str]) -> list[tuple[str, str]]:
+        """(term word, term) for the terms whose j-th word is missing from `context`, taken as heard or with its
+        plural nouns singular: "media still contours" completes "mediastinal contour" as well as "... contour"
+        does (`contexts`)."""
+        found = list(self.contexts.get((j, tuple(context)), ()))
+        singular = [self.singular(w) for w in context]
+        if singular != list(context):
+            found += self.contexts.get((j, tuple(singular)), ())
+        return found
 
     def singular(self, word: str) -> str:
         """The vocabulary noun `word` is the plural of ("contours" → "contour", "opacities" → "opacity"), else
