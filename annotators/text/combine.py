@@ -7,7 +7,7 @@ the annotations evaluated."""
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from annotators.text.consistency import agree_with_long_forms, consistent
+from annotators.text.consistency import agree_with_long_forms, consistent, reach_long_forms
 from annotators.text.extensions import register
 from annotators.text.ner import ANATOMY_KEY, LATERALITY_KEY, LEXICON_KEY, MEASUREMENT_KEY, NER_KEY, STEMS_KEY
 
@@ -41,7 +41,7 @@ class EntityCombiner:
                 chosen.append((span, key))
         spans = [span for span, _key in chosen]
         if self.consistent:
-            spans = agree_with_long_forms(doc, spans)
+            spans = agree_with_long_forms(doc, reach_long_forms(doc, spans))
             taken = {i for span in spans for i in range(span.start, span.end)}
             spans += consistent(doc, spans, taken)
         doc.ents = sorted(spans, key=lambda span: span.start)

@@ -4,10 +4,15 @@
   abbreviations`) takes the label of the entity its long form is (or ends in) — `Cyclophosphamide (CP)` makes
   every CP a CHEMICAL even where a source said otherwise, and `Huntington disease (HD)` overrides the lexicon's
   `HD` (hemodialysis). Where the long form is no entity (`heteroduplex (HD)`), a lexicon or drug-stem match of
-  the short form is dropped (the document gave it another meaning); the model's, which read the context, stays.
-- Repetition: every short form of an abbreviation whose long form is an entity, and every other occurrence of a
-  model entity's exact text (or, for a lower-case word, that text capitalised and the reverse), becomes an
-  entity where no other entity is.
+  the short form is dropped (the document gave it another meaning); so is the model's FINDING when no entity
+  touches the long form (`optical coherence tomography (OCT)`); its CHEMICAL stays (drug long forms are often
+  names no source reads: `glyceryl trinitrate (GTN)`).
+- Long forms: an entity that ends a long form but starts inside it starts where the long form does (`middle
+  cerebral artery occlusion (MCAO)`), unless the words it would take hold an entity or a relation word.
+- Repetition: every short form of an abbreviation whose long form is (or ends in) an entity, and every other
+  occurrence of a model entity's exact text (or, for a lower-case word, that text capitalised and the reverse),
+  becomes an entity where no other entity is. A long form that names something by its relation to the entity
+  it ends in (`deleted in colorectal cancer (DCC)`, a gene) passes nothing on.
 """
 
 from __future__ import annotations
@@ -35,6 +40,24 @@ def _long_form_entity(long_form: Span, spans: list[Span], short: Span) -> Span |
     return holder
 
 
+# Words that make a long form name something by its relation to the entity it ends in (`deleted in colorectal
+# cancer (DCC)` is a gene), not that entity with modifiers (`ribavirin-induced hemolytic anemia (RIHA)`).
+RELATIONS = frozenset("in of for with by on to from at against".split())
+
+
+def _names_by_relation(long_form: Span, entity: Span) -> bool:
+    return any(token.lower_ in RELATIONS for token in long_form.doc[long_form.start: entity.start])
+
+
+def _touches(long_form: Span, spans: list[Span]) -> bool:
+    return any(span.start < long_form.end and long_form.start < span.end for span in spans)
+
+
+def _plain_words(tokens: Span) -> bool:
+    """No bracket, clause punctuation or coordination (a detector's long form can run past one)."""
+    return not any(t.is_bracket or t.text in {";", ":", "."} or t.lower_ in {"and", "or"} for t in tokens)
+
+
 def _copy(doc: Doc, start: int, end: int, source: Span) -> Span:
     span = Span(doc, start, end, label=source.label_, kb_id=source.kb_id_)
     span._.hilum_source = source._.hilum_source
@@ -57,8 +80,8 @@ def agree_with_long_forms(doc: Doc, spans: list[Span]) -> list[Span]:
             continue
         source = _long_form_entity(short._.long_form, spans, span)
         if source is None:
-            if _from_model(span):  # the model read the context; a lexicon abbreviation did not
-                result.append(span)
+            if _from_model(span) and (span.label_ == "CHEMICAL" or _touches(short._.long_form, spans)):
+                result.append(span)  # the model read the context; a lexicon abbreviation did not
             continue
         if source.label_ == "MEASUREMENT" or source.label_ == span.label_:
             result.append(span)
@@ -67,16 +90,37 @@ def agree_with_long_forms(doc: Doc, spans: list[Span]) -> list[Span]:
     return result
 
 
+def reach_long_forms(doc: Doc, spans: list[Span]) -> list[Span]:
+    """`spans` with an entity that ends a defined long form but starts inside it made to start where the long
+    form does (`middle [cerebral artery occlusion] (MCAO)`), when the words it leaves out hold no other entity
+    and no relation word (`ribavirin-induced [hemolytic anemia] (RIHA)` keeps its extent: `ribavirin` is an
+    entity of its own). The abbreviation's letters vouch for the long form's start."""
+    long_forms = {}
+    for short in getattr(doc._, "abbreviations", None) or []:
+        if short._.long_form is not None:
+            long_forms[short._.long_form.end] = short._.long_form
+    if not long_forms:
+        return spans
+    result = []
+    for span in spans:
+        long_form = long_forms.get(span.end)
+        if (long_form is not None and long_form.start < span.start and span.label_ != "MEASUREMENT"
+                and not _names_by_relation(long_form, span) and _plain_words(doc[long_form.start: span.start])
+                and not any(o.start < span.start and long_form.start < o.end for o in spans if o is not span)):
+            span = _copy(doc, long_form.start, span.end, span)
+        result.append(span)
+    return result
+
+
 def consistent(doc: Doc, spans: list[Span], taken: set[int]) -> list[Span]:
-    """Entities a document implies for itself: the short forms of an abbreviation whose long form is an
-    entity (`nimodipine (NIMO)` → every NIMO), and the other occurrences of a model entity's text (exact, or
+    """Entities a document implies for itself: the short forms of an abbreviation whose long form is (or
+    ends in) an entity (`nimodipine (NIMO)` → every NIMO), and the other occurrences of a model entity's text (exact, or
     with its first letter's case changed: `Digoxin` / `digoxin`)."""
-    by_offsets = {(s.start_char, s.end_char): s for s in spans}
     wanted: list[tuple[int, int, Span]] = []
     for short in getattr(doc._, "abbreviations", None) or []:
         long_form = short._.long_form
-        source = by_offsets.get((long_form.start_char, long_form.end_char)) if long_form is not None else None
-        if source is not None and source.label_ != "MEASUREMENT":
+        source = _long_form_entity(long_form, spans, short) if long_form is not None else None
+        if source is not None and source.label_ != "MEASUREMENT" and not _names_by_relation(long_form, source):
             wanted.append((short.start, short.end, source))
     texts: dict[str, Span] = {}
     for span in spans:

@@ -9,7 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, Span
 
-from annotators.text.consistency import agree_with_long_forms, consistent
+from annotators.text.consistency import agree_with_long_forms, consistent, reach_long_forms
 from annotators.text.extensions import register
 
 MODEL, LEXICON = "hilum_ner@test", "hilum_ontology_matcher@test"
@@ -59,9 +59,16 @@ AGREE_CASES = [
     ("Huntington disease ( HD ) is rare .", [("HD", "Huntington disease")],
      [("Huntington disease", "FINDING", MODEL), ("HD", "PROCEDURE", LEXICON)],
      [("Huntington disease", "FINDING"), ("HD", "FINDING")]),
-    # the long form is no entity: the lexicon's match goes, the model's stays
+    # the long form is no entity: the lexicon's match goes; so does the model's FINDING when no entity
+    # touches the long form (`OCT` of `optical coherence tomography`); its CHEMICAL stays (a drug's long form
+    # is often a name no source reads: `glyceryl trinitrate ( GTN )`), and so does a FINDING whose long form
+    # holds part of an entity
     ("heteroduplex ( HD ) analysis", [("HD", "heteroduplex")], [("HD", "PROCEDURE", LEXICON)], []),
-    ("wild type ( WT ) mice", [("WT", "wild type")], [("WT", "FINDING", MODEL)], [("WT", "FINDING")]),
+    ("wild type ( WT ) mice", [("WT", "wild type")], [("WT", "FINDING", MODEL)], []),
+    ("glyceryl trinitrate ( GTN ) spray", [("GTN", "glyceryl trinitrate")], [("GTN", "CHEMICAL", MODEL)],
+     [("GTN", "CHEMICAL")]),
+    ("acute renal injury ( ARI ) .", [("ARI", "acute renal injury")],
+     [("renal", "ANATOMY", LEXICON), ("ARI", "FINDING", MODEL)], [("renal", "ANATOMY"), ("ARI", "FINDING")]),
     # the long form ends inside an entity: that entity's label
     ("contrast induced nephropathy ( CIN ) .", [("CIN", "contrast induced nephropathy")],
      [("contrast induced nephropathy", "FINDING", MODEL), ("CIN", "CHEMICAL", MODEL)],
@@ -91,6 +98,13 @@ REPEAT_CASES = [
     ("IgE and ige", [], [("IgE", "FINDING", MODEL)], []),  # case changes only for a capitalised word
     ("flu or Flu", [], [("flu", "FINDING", MODEL)], []),  # and only for words of four letters or more
     ("fever then fever", [], [("fever", "FINDING", LEXICON)], []),  # only the model's entities repeat
+    # a long form that ends in an entity: its short forms are that entity (`RIHA` is a FINDING) ...
+    ("ribavirin-induced hemolytic anemia ( RIHA ) ; RIHA costs", [("RIHA", "ribavirin-induced hemolytic anemia")],
+     [("ribavirin", "CHEMICAL", MODEL), ("hemolytic anemia", "FINDING", MODEL)],
+     [("RIHA", "FINDING"), ("RIHA", "FINDING")]),
+    # ... unless the long form names something by its relation to that entity (a gene)
+    ("deleted in colorectal cancer ( DCC ) gene", [("DCC", "deleted in colorectal cancer")],
+     [("colorectal cancer", "FINDING", MODEL)], []),
 ]
 
 
@@ -101,3 +115,27 @@ def test_repetition(nlp: Any, text: str, abbreviations: list, ents: list, expect
     added = consistent(doc, spans, taken)
     assert [(s.text, s.label_) for s in added] == expected
     assert all(s._.hilum_source == spans[0]._.hilum_source for s in added)
+
+
+REACH_CASES = [
+    # an entity that ends a long form starts where it does: the abbreviation's letters vouch for it
+    ("middle cerebral artery occlusion ( MCAO ) .", [("MCAO", "middle cerebral artery occlusion")],
+     [("cerebral artery occlusion", "FINDING", MODEL)], [("middle cerebral artery occlusion", "FINDING")]),
+    # not over another entity, a relation word, or a bracket the detector's long form ran past
+    ("ribavirin-induced hemolytic anemia ( RIHA )", [("RIHA", "ribavirin-induced hemolytic anemia")],
+     [("ribavirin", "CHEMICAL", MODEL), ("hemolytic anemia", "FINDING", MODEL)],
+     [("ribavirin", "CHEMICAL"), ("hemolytic anemia", "FINDING")]),
+    ("deleted in colorectal cancer ( DCC )", [("DCC", "deleted in colorectal cancer")],
+     [("colorectal cancer", "FINDING", MODEL)], [("colorectal cancer", "FINDING")]),
+    ("Group PS , LS ) or rocuronium ( GPR )", [("GPR", "Group PS , LS ) or rocuronium")],
+     [("rocuronium", "CHEMICAL", MODEL)], [("rocuronium", "CHEMICAL")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "abbreviations", "ents", "expected"), REACH_CASES)
+def test_entities_reach_their_long_forms(nlp: Any, text: str, abbreviations: list, ents: list,
+                                         expected: list) -> None:  # fmt: skip
+    doc, spans = make(nlp, text, abbreviations, ents)
+    reached = reach_long_forms(doc, spans)
+    assert [(s.text, s.label_) for s in reached] == expected
+    assert [s._.hilum_source for s in reached] == [s._.hilum_source for s in spans]
