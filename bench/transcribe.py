@@ -15,15 +15,18 @@ nothing. For each engine and model, on the same decoded audio in one run:
   .transcribe(audio, beam_size=5)` with the same compute type as Hilum; openai-whisper `model.transcribe(audio)`,
   greedy), on the same weights;
 - `hilum`: Hilum's pipeline without vocabulary; `hilum+corr`: with the correction pass only;
-  `hilum+vocab`: with prompt and correction (the product default).
+  `hilum+vocab-1pass`: with prompt and correction, one decoding pass (`hilum transcribe --no-focus`);
+  `hilum+vocab`: the product default, which also decodes each piece a second time prompted with the terms
+  its first pass heard or nearly heard (`annotators.transcription.focus`).
 
 With `--batch N` (faster-whisper only) two more rows per model, over the whole dictation set:
 
 - `plain-batched`: the library's own batched call as its README shows it,
   `BatchedInferencePipeline(model).transcribe(audio, batch_size=N)` per file (it batches the VAD pieces of
   one file: a dictation under 30 s is one piece, so this is its per-file speed; no word timings);
-- `hilum+vocab batched`: `transcribe_many(files, engine, batch_size=N)`, pieces of consecutive files
-  decoded together (the path `hilum transcribe FILE...` takes), timed as a whole including reading the files.
+- `hilum+vocab batched` (and `hilum+vocab-1pass batched`): `transcribe_many(files, engine, batch_size=N)`,
+  pieces of consecutive files decoded together (the path `hilum transcribe FILE...` takes), timed as a whole
+  including reading the files.
 
 openai-whisper is slow on CPU: it gets the first `--slow-subset` dictations only (0: all), and says so in
 its rows (`audio_s`, `files`). Each runner transcribes one clip once before it is timed (warm-up).
@@ -159,13 +162,14 @@ def plain_runner(engine: str, model: str, device: str, compute: str | None) -> A
 
 
 def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None,
-                 beam: int) -> Any:
+                 beam: int, focus: bool) -> Any:
     from annotators.transcription import DecodeOptions, get_engine, transcribe_samples
 
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
     options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
-    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options)
+    return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options,
+                                            focus=focus)
 
 
 def per_file(run: Any) -> Any:
@@ -182,7 +186,8 @@ def per_file(run: Any) -> Any:
     return run_all
 
 
-def batched_runner(engine: str, model: str, device: str, compute: str | None, beam: int, size: int) -> Any:
+def batched_runner(engine: str, model: str, device: str, compute: str | None, beam: int, size: int,
+                   focus: bool) -> Any:
     """Hilum's many-file path: `transcribe_many` over the set's files, timed as a whole."""
     from annotators.transcription import DecodeOptions, get_engine, transcribe_many, transcribe_samples
 
@@ -192,9 +197,9 @@ def batched_runner(engine: str, model: str, device: str, compute: str | None, be
 
     def run_all(items: list[tuple[Any, str, float, str]]) -> tuple[list[Any], float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
-        out = list(transcribe_many([path for *_, path in items], eng, options=options, batch_size=size))
+        out = list(transcribe_many([path for *_, path in items], eng, options=options, batch_size=size, focus=focus))
         return out, time.perf_counter() - started, time.process_time() - cpu_started
-    run_all.warm = lambda audio: transcribe_samples(audio, eng, options=options)  # type: ignore[attr-defined]
+    run_all.warm = lambda audio: transcribe_samples(audio, eng, options=options, focus=focus)  # type: ignore[attr-defined]
     return run_all
 
 
@@ -245,7 +250,7 @@ def main() -> int:
     parser.add_argument("--beam-size", type=int, default=5, help="Hilum's beam size (1: greedy)")
     parser.add_argument("--models", default="tiny.en,base")
     parser.add_argument("--engines", default="faster-whisper,openai-whisper")
-    parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab")
+    parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab-1pass,hilum+vocab")
     parser.add_argument("--compute-type", default=None,
                         help="faster-whisper compute type (default: Hilum's, int8 on CPU)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -289,18 +294,20 @@ def main() -> int:
         for engine in args.engines.split(","):
             configs = [c for c in args.configs.split(",") if c]
             if args.batch > 0 and engine == "faster-whisper":
-                configs += ["plain-batched", "hilum+vocab batched"]
+                configs += ["plain-batched", "hilum+vocab-1pass batched", "hilum+vocab batched"]
             for config in configs:
                 compute = args.compute_type if engine == "faster-whisper" else None
                 if config == "plain":
                     run = per_file(plain_runner(engine, model, args.device, compute))
                 elif config == "plain-batched":
                     run = library_batched_runner(model, args.device, compute, args.batch)
-                elif config == "hilum+vocab batched":
-                    run = batched_runner(engine, model, args.device, compute, args.beam_size, args.batch)
+                elif config.startswith("hilum+vocab") and config.endswith(" batched"):
+                    run = batched_runner(engine, model, args.device, compute, args.beam_size, args.batch,
+                                         focus="1pass" not in config)
                 else:
                     run = per_file(hilum_runner(engine, model, args.device, config != "hilum",
-                                                config == "hilum+vocab", compute, args.beam_size))
+                                                config.startswith("hilum+vocab"), compute, args.beam_size,
+                                                focus=config == "hilum+vocab"))
                 slow = engine == "openai-whisper" and args.device == "cpu" and args.slow_subset > 0
                 for name, items in sets.items():
                     if config.endswith("batched") and name != "dictation":

@@ -3,14 +3,16 @@
 An engine is built with a model (a packaged name such as ``tiny.en`` or a path) and a device, loads its
 weights lazily on first use, and turns 16 kHz mono float32 samples into segments with word timings (seconds
 from the start of the samples) and the language. Engines never decode files and never touch vocabulary:
-`annotators.transcription.pipeline` does both around them.
+`annotators.transcription.pipeline` does both around them; the one hook is `Refocus`, a function the pipeline
+passes in that turns a piece's first-pass words into a prompt to decode that piece again with.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,6 +27,7 @@ NO_SPEECH_PROB = 0.6
 IMPROBABLE_WORD = 0.15
 # Temperature fallback and its thresholds as both libraries default them; beam search at temperature 0.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+Refocus = Callable[[tuple[Word, ...]], str | None]  # a piece's first-pass words -> a prompt to decode it again
 
 
 @dataclass(frozen=True)
@@ -101,17 +104,31 @@ class TranscriptionEngine(ABC):
         with self._lock:
             return self._transcribe(np.ascontiguousarray(samples, dtype=np.float32), options or DecodeOptions())
 
-    def transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions | None = None) -> list[EngineOutput]:
+    def transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions | None = None,
+                         refocus: Refocus | None = None) -> list[EngineOutput]:
         """`transcribe` for several pieces (each its own audio, times from its own start), one output each in
-        order: the same result as one at a time; an engine whose library decodes a batch at once is faster."""
+        order: the same result as one at a time; an engine whose library decodes a batch at once is faster.
+        With `refocus`, a piece it gives a prompt for (from its first-pass words) is decoded again with it."""
         self.load()
         with self._lock:
             return self._transcribe_batch([np.ascontiguousarray(p, dtype=np.float32) for p in pieces],
-                                          options or DecodeOptions())
+                                          options or DecodeOptions(), refocus)
 
-    def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions) -> list[EngineOutput]:
+    def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions,
+                          refocus: Refocus | None = None) -> list[EngineOutput]:
         """One piece at a time unless the engine overrides it."""
-        return [self._transcribe(p, options) for p in pieces]
+        return [self._refocused(p, self._transcribe(p, options), options, refocus) for p in pieces]
+
+    def _refocused(self, samples: np.ndarray, first: EngineOutput, options: DecodeOptions,
+                   refocus: Refocus | None) -> EngineOutput:
+        """`first`, or the piece decoded again with the prompt `refocus` gives for its words (kept only when
+        that second pass heard something)."""
+        heard = tuple(w for s in first.segments for w in s.words)
+        prompt = refocus(heard) if refocus is not None and heard else None
+        if not prompt or prompt == options.initial_prompt:
+            return first
+        again = self._transcribe(samples, replace(options, initial_prompt=prompt))
+        return again if any(s.words for s in again.segments) else first
 
     @abstractmethod
     def _load(self) -> Any:

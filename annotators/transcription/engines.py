@@ -20,6 +20,7 @@ from annotators.transcription import weights
 from annotators.transcription.engine import (
     DecodeOptions,
     EngineOutput,
+    Refocus,
     TranscriptionEngine,
     is_hallucination,
     make_word,
@@ -153,19 +154,22 @@ class FasterWhisperEngine(TranscriptionEngine):
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
         return self._transcribe_batch([samples], options)[0]
 
-    def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions) -> list[EngineOutput]:
-        """Pieces that fit one window: their first windows in one batch (`faster_window`), then the library
-        for a piece that needs the temperature fallback or the rest after an early stop; others: the library."""
+    def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions,
+                          refocus: Refocus | None = None) -> list[EngineOutput]:
+        """Pieces that fit one window: their first windows in one batch (`faster_window`, which also runs
+        `refocus`'s second passes on the same encoder output), then the library for a piece that needs the
+        temperature fallback or the rest after an early stop; others: the library (and `refocus` after)."""
         model = self._loaded
         language = options.language or (None if model.model.is_multilingual else "en")
         short = [i for i, p in enumerate(pieces) if one_window(p, options) and options.temperatures[:1] == (0.0,)]
-        firsts = dict(zip(short, first_windows(model, [pieces[i] for i in short], options, language), strict=True))
+        firsts = dict(zip(short, first_windows(model, [pieces[i] for i in short], options, language, refocus),
+                          strict=True))
         out = []
         for i, samples in enumerate(pieces):
             first = firsts.get(i)
             if first is None or first.retry:
-                out.append(self._library(samples, options, first.language if first else language,
-                                         options.initial_prompt))
+                found = self._library(samples, options, first.language if first else language, options.initial_prompt)
+                out.append(self._refocused(samples, found, options, refocus))
                 continue
             segments = [s for s in first.segments if not is_hallucination(first.no_speech_prob, s.words)]
             if first.next_start is None or reached_the_end(samples, _last_words(segments)):

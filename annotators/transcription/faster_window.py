@@ -8,6 +8,9 @@ for each piece the library's own silence skip and word timings (`add_word_timest
 encoder output, as the library calls it for a first window). On CPU a batch turns the decoder's
 matrix-vector steps into matrix-matrix ones, and a long recording's pieces or many files share them.
 
+Given a `refocus` (see `engine.Refocus`), a piece it gives a new prompt for is decoded a second time on the
+same encoder output, all such pieces in one more batch (`annotators.transcription.focus`).
+
 A piece the library would decode again at a higher temperature (too repetitive or too improbable, and not
 silence) comes back marked `retry`: the caller hands it to the library, which does exactly that.
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from annotators.transcription.engine import NO_SPEECH_PROB, DecodeOptions, make_word
+from annotators.transcription.engine import NO_SPEECH_PROB, DecodeOptions, Refocus, make_word
 from annotators.transcription.result import Segment
 from annotators.transcription.whisper_window import APPEND, COMPRESSION_RATIO, LOGPROB, PREPEND
 
@@ -40,9 +43,10 @@ class FirstWindow:
 
 
 def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
-                  language: str | None) -> list[FirstWindow]:
+                  language: str | None, refocus: Refocus | None = None) -> list[FirstWindow]:
     """Decode the first window of each piece of `pieces` (16 kHz float32, each at most 30 s) in one batch
-    with the faster-whisper `model` (see the module)."""
+    with the faster-whisper `model` (see the module). With `refocus`, a piece it gives a prompt for (from
+    the piece's first-pass words) is decoded again with that prompt on the same encoder output."""
     import ctranslate2
     from faster_whisper.audio import pad_or_trim
 
@@ -58,20 +62,56 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
         languages = [language] * len(pieces)
     else:
         languages = [str(found[0][0][2:-2]) for found in model.model.detect_language(encoded)]
-    tokenizers = {lang: _tokenizer(model, lang) for lang in set(languages)}
-    prompts = [_prompt(model, tokenizers[lang], options) for lang in languages]
-    tokenizer = tokenizers[languages[0]]
-    results = model.model.generate(
-        encoded, prompts, beam_size=options.beam_size, patience=1, length_penalty=1, repetition_penalty=1,
-        no_repeat_ngram_size=0, max_length=model.max_length, return_scores=True, return_no_speech_prob=True,
-        suppress_blank=True, suppress_tokens=_suppressed(tokenizer),
-        max_initial_timestamp_index=int(round(MAX_INITIAL_TIMESTAMP / model.time_precision)))
     rows = np.asarray(encoded.to_device(ctranslate2.Device.cpu))
-    out: list[FirstWindow] = []
-    for k, result in enumerate(results):
-        tok = tokenizers[languages[k]]
-        out.append(_window(model, tok, result, rows[k: k + 1], sizes[k], languages[k], options))
-    return out
+    prompts = [options.initial_prompt] * len(pieces)
+    windows = _decode(model, encoded, rows, sizes, languages, prompts, options)
+    if refocus is None:
+        return windows
+    again = {}
+    for k, window in enumerate(windows):
+        heard = tuple(w for s in window.segments for w in s.words)
+        prompt = refocus(heard) if heard and not window.retry else None
+        if prompt and prompt != options.initial_prompt:
+            again[k] = prompt
+    if again:
+        chosen = sorted(again)
+        redone = _decode(model, None, rows[chosen], [sizes[k] for k in chosen], [languages[k] for k in chosen],
+                         [again[k] for k in chosen], options)
+        for k, window in zip(chosen, redone, strict=True):
+            if not window.retry and window.segments:  # a second pass that derails keeps the first
+                windows[k] = window
+    return windows
+
+
+def _decode(model: Any, encoded: Any, rows: np.ndarray, sizes: list[int], languages: list[str],
+            prompts: list[str | None], options: DecodeOptions) -> list[FirstWindow]:
+    """Beam search over the encoded pieces (`encoded`, or None: made from `rows`), each with its prompt, then
+    each piece's window. CTranslate2 decodes together only prompts of one length in tokens: pieces are
+    batched by that length."""
+    tokenizers = {lang: _tokenizer(model, lang) for lang in set(languages)}
+    prompt_ids = [_prompt(model, tokenizers[lang], prompt) for lang, prompt in zip(languages, prompts, strict=True)]
+    groups: dict[int, list[int]] = {}
+    for k, ids in enumerate(prompt_ids):
+        groups.setdefault(len(ids), []).append(k)
+    results: dict[int, Any] = {}
+    for members in groups.values():
+        features = encoded if encoded is not None and len(members) == len(rows) else _features(model, rows[members])
+        found = model.model.generate(
+            features, [prompt_ids[k] for k in members], beam_size=options.beam_size, patience=1, length_penalty=1,
+            repetition_penalty=1, no_repeat_ngram_size=0, max_length=model.max_length, return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=_suppressed(tokenizers[languages[0]]),
+            max_initial_timestamp_index=int(round(MAX_INITIAL_TIMESTAMP / model.time_precision)))
+        results.update(zip(members, found, strict=True))
+    return [_window(model, tokenizers[languages[k]], results[k], rows[k: k + 1], sizes[k], languages[k], options)
+            for k in range(len(rows))]
+
+
+def _features(model: Any, rows: np.ndarray) -> Any:
+    """Encoder output rows as a StorageView on the model's device."""
+    import ctranslate2
+
+    features = ctranslate2.StorageView.from_array(np.ascontiguousarray(rows))
+    return features.to_device(ctranslate2.Device.cuda) if model.model.device == "cuda" else features
 
 
 def _window(model: Any, tokenizer: Any, result: Any, encoded: np.ndarray, size: int, language: str,
@@ -110,8 +150,8 @@ def _tokenizer(model: Any, language: str) -> Any:
     return Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
 
 
-def _prompt(model: Any, tokenizer: Any, options: DecodeOptions) -> list[int]:
-    previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+def _prompt(model: Any, tokenizer: Any, prompt: str | None) -> list[int]:
+    previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
     return list(model.get_prompt(tokenizer, previous, without_timestamps=True))
 
 

@@ -4,8 +4,9 @@ Long recordings are decoded as a stream and cut into pieces of at most `chunk_se
 (see `decoding.chunks`), so memory stays bounded and no word is split; silent pieces are skipped (whisper
 invents words on silence). The pieces that are left, of one recording or of several (`transcribe_many`), go
 to the engine `batch_size` at a time (`TranscriptionEngine.transcribe_batch`); each recording's transcript is
-assembled from its own pieces, the same as alone. `seconds` counts decoding, recognition and correction (a
-batch's time shared by audio length), not loading the model.
+assembled from its own pieces, the same as alone. With a vocabulary prompt, a piece is decoded a second time
+prompted with the terms its first pass heard or nearly heard (`focus`). `seconds` counts decoding, recognition
+and correction (a batch's time shared by audio length), not loading the model.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from annotators.transcription import decoding
 from annotators.transcription.correction import correct
 from annotators.transcription.engine import DecodeOptions, EngineOutput, TranscriptionEngine
+from annotators.transcription.focus import focused_prompt
 from annotators.transcription.result import Correction, Segment, Transcript, Word, join_words
 from annotators.transcription.vocabulary import Vocabulary, from_ontology
 
@@ -46,15 +48,17 @@ def transcribe(
     chunk_seconds: float = CHUNK_SECONDS,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    focus: bool = True,
 ) -> Transcript:
     """Transcribe an audio file with `engine` (a long one's pieces decoded `batch_size` at a time).
     `vocabulary` True uses the radiology lexicon, a `Vocabulary` uses that one, False/None none; `prompt`
-    says whether it also becomes the initial prompt (corrections always apply when there is a vocabulary).
+    says whether it also becomes the initial prompt (corrections always apply when there is a vocabulary),
+    `focus` whether a prompted piece is decoded again with the terms its first pass heard or nearly heard.
     Raises `annotators.audio.AudioError` for undecodable input."""
     total = decoding.estimated_duration(source) if isinstance(source, str | os.PathLike) else None
     return transcribe_chunks(decoding.chunks(decoding.stream(source), chunk_seconds), engine,
                              vocabulary=vocabulary, prompt=prompt, options=options, progress=progress, total=total,
-                             batch_size=batch_size)
+                             batch_size=batch_size, focus=focus)
 
 
 def transcribe_samples(samples: np.ndarray, engine: TranscriptionEngine, **kwargs: object) -> Transcript:
@@ -74,9 +78,10 @@ def transcribe_chunks(
     progress: Progress | None = None,
     total: float | None = None,
     batch_size: int = BATCH_SIZE,
+    focus: bool = True,
 ) -> Transcript:
     """Transcribe (offset seconds, samples) pieces, `batch_size` at a time, and assemble one transcript."""
-    batches = _Batches(engine, vocabulary, prompt, options, batch_size, progress, total)
+    batches = _Batches(engine, vocabulary, prompt, options, batch_size, progress, total, focus)
     result = next(batches.run([lambda: pieces]))
     if isinstance(result, Exception):
         raise result
@@ -92,6 +97,7 @@ def transcribe_many(
     options: DecodeOptions | None = None,
     chunk_seconds: float = CHUNK_SECONDS,
     batch_size: int = BATCH_SIZE,
+    focus: bool = True,
 ) -> Iterator[Transcript | Exception]:
     """Transcribe several audio files, pieces of consecutive files decoded together in batches of
     `batch_size`, and yield one result per source in input order: its `Transcript` (the same as `transcribe`
@@ -100,7 +106,7 @@ def transcribe_many(
     def reader(source: str | os.PathLike[str] | IO[bytes]) -> Callable[[], Iterable[tuple[float, np.ndarray]]]:
         return lambda: decoding.chunks(decoding.stream(source), chunk_seconds)
 
-    batches = _Batches(engine, vocabulary, prompt, options, batch_size)
+    batches = _Batches(engine, vocabulary, prompt, options, batch_size, focus=focus)
     yield from batches.run(reader(source) for source in sources)
 
 
@@ -123,12 +129,14 @@ class _Batches:
 
     def __init__(self, engine: TranscriptionEngine, vocabulary: Vocabulary | bool | None, prompt: bool,
                  options: DecodeOptions | None, batch_size: int, progress: Progress | None = None,
-                 total: float | None = None) -> None:
+                 total: float | None = None, focus: bool = True) -> None:
         engine.load()
         self.engine, self.vocab = engine, _vocabulary(vocabulary)
         self.options = options or DecodeOptions()
+        self.focus = False  # only a vocabulary's own prompt is refocused, never one the caller gave
         if self.vocab is not None and prompt and self.options.initial_prompt is None:
             self.options = replace(self.options, initial_prompt=self.vocab.prompt() or None)
+            self.focus = focus
         self.batch_size = max(1, batch_size)
         self.progress, self.total = progress, total
         self.queue: list[tuple[_Source, int, np.ndarray]] = []
@@ -171,8 +179,8 @@ class _Batches:
             return
         started = time.perf_counter()
         try:
-            outputs: list[EngineOutput | Exception] = list(
-                self.engine.transcribe_batch([samples for _, _, samples in batch], self.options))
+            outputs: list[EngineOutput | Exception] = list(self.engine.transcribe_batch(
+                [samples for _, _, samples in batch], self.options, self._refocus if self.focus else None))
         except Exception as exc:  # noqa: BLE001 - narrowed down to the piece(s) at fault
             outputs = [self._alone(samples) for _, _, samples in batch] if len(batch) > 1 else [exc]
         audio = sum(samples.size for _, _, samples in batch)
@@ -190,9 +198,14 @@ class _Batches:
             done = max(source.pieces[k][0] + samples.size / decoding.SAMPLE_RATE for source, k, samples in batch)
             self.progress(done, self.total)
 
+    def _refocus(self, words: tuple[Word, ...]) -> str | None:
+        """The prompt to decode a piece again with: the terms its (corrected) first-pass words name or sound like."""
+        assert self.vocab is not None
+        return focused_prompt(correct(words, self.vocab)[0], self.vocab)
+
     def _alone(self, samples: np.ndarray) -> EngineOutput | Exception:
         try:
-            return self.engine.transcribe(samples, self.options)
+            return self.engine.transcribe_batch([samples], self.options, self._refocus if self.focus else None)[0]
         except Exception as exc:  # noqa: BLE001 - reported in its recording's place
             return exc
 

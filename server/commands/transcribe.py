@@ -53,11 +53,14 @@ def _line(path: str, engine: Any, result: Any) -> dict[str, Any]:
               help="correct near-miss medical words with the radiology lexicon")
 @click.option("--prompt/--no-prompt", default=True, show_default=True,
               help="with --vocabulary: also prompt the engine with lexicon terms")
+@click.option("--focus/--no-focus", default=True, show_default=True,
+              help="with --prompt: decode each piece again, prompted with the terms its first pass heard or "
+                   "nearly heard (more medical terms right; about 1.5x the time)")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 64),
               help="30-second pieces (of one file or consecutive files) decoded together")
 def command(files: tuple[str, ...], output_path: str, engine_name: str, model: str, device: str,
             compute_type: str | None, beam_size: int, language: str | None, vocabulary: bool, prompt: bool,
-            batch_size: int) -> None:
+            focus: bool, batch_size: int) -> None:
     """Transcribe dictation FILES (wav, flac, mp3, ogg, m4a) into OUTPUT, one JSON line per file."""
     from annotators.transcription import DecodeOptions, TranscriptionError, get_engine, transcribe_many
 
@@ -73,7 +76,7 @@ def command(files: tuple[str, ...], output_path: str, engine_name: str, model: s
             length=len(files), label="transcribing", file=sys.stderr, show_pos=True,
         ) as bar:
             results = transcribe_many(files, engine, vocabulary=vocabulary, prompt=prompt, options=options,
-                                      batch_size=batch_size)
+                                      batch_size=batch_size, focus=focus)
             for path, result in zip(files, results, strict=True):
                 line = _line(path, engine, result)
                 if "error" in line:
