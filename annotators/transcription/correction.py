@@ -166,7 +166,7 @@ def _single_rule(word: str, vocab: Vocabulary, threshold: float, sound: bool = F
     """(vocabulary word, score) for the rare vocabulary word `word` reads like best; `sound` also lets the
     consonant skeleton count (`phonetics.sound_score`), for a long word the engine spelled by ear."""
     best: tuple[str, float] | None = None
-    for candidate in vocab.words:
+    for candidate in vocab.word_list:
         if len(candidate) < 5 or abs(len(candidate) - len(word)) > 3 or zipf(candidate) >= TARGET_ZIPF:
             continue
         score = similarity(word, candidate, threshold)

@@ -75,7 +75,7 @@ def doubt_rule(word: Word, norm: str, vocab: Vocabulary) -> tuple[int, str, floa
     if vocab.inflects(norm):
         return None
     best: tuple[int, str, float] | None = None
-    for candidate in vocab.words:
+    for candidate in vocab.word_list:
         if len(candidate) < 5 or abs(len(candidate) - len(norm)) > 2 or zipf(candidate) >= DOUBT_TARGET_ZIPF:
             continue
         score = similarity(norm, candidate, DOUBT_SCORE)

@@ -50,6 +50,12 @@ class Vocabulary:
         return frozenset(w for term in self.terms for w in term)
 
     @functools.cached_property
+    def word_list(self) -> tuple[str, ...]:
+        """`words` in alphabetical order: the order rules try them in, so that a tie between two equally good
+        words goes the same way in every process (a set's order changes with Python's string hashing)."""
+        return tuple(sorted(self.words))
+
+    @functools.cached_property
     def by_length(self) -> dict[int, tuple[tuple[str, ...], ...]]:
         """Terms grouped by how many words they have."""
         groups: dict[int, list[tuple[str, ...]]] = {}

@@ -3,6 +3,10 @@ timings, its records and their undo. No model is loaded here."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from annotators.transcription.correction import correct, revert, similarity, skeleton
@@ -139,3 +143,23 @@ def test_extra_terms_come_first() -> None:
     assert ("bronchiolitis", "obliterans") in vocab.terms
     fixed, corrections = correct(words_of("bronchiolitis obliterands"), vocab)
     assert join_words(fixed) == "bronchiolitis obliterans" and len(corrections) == 1
+
+
+TIE = """
+from annotators.transcription.correction import correct
+from annotators.transcription.result import Word
+from annotators.transcription.vocabulary import Vocabulary
+vocab = Vocabulary.from_terms(["zorbaflex", "zorbaflux", "zorbaflix"])
+print(correct([Word(0.0, 1.0, "zorbaflax", 0.4)], vocab)[0][0].word)
+"""
+
+
+def test_a_tie_between_vocabulary_words_goes_the_same_way_in_every_process() -> None:
+    """"zorbaflax" reads equally like three vocabulary words: the alphabetically first wins, whatever order
+    Python's string hashing gives the vocabulary's set of words in that process."""
+    chosen = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", TIE], env=env, capture_output=True, text=True, check=True)
+        chosen.add(done.stdout.strip())
+    assert chosen == {"zorbaflex"}
