@@ -67,7 +67,7 @@ def _store(s: Session, rec: Recording, transcript: Any, actor: str) -> Document:
     audit.record(
         s, actor, "transcribe", target_type="recording", target_id=rec.id,
         project_id=study.project_id if study is not None else None, document_id=doc.id, source=source,
-        words=len(transcript.words), corrections=len(transcript.corrections),
+        words=len(transcript.words), corrections=len(transcript.corrections), refocused=len(transcript.refocused),
         duration=round(transcript.duration, 3), seconds=round(transcript.seconds, 3),
     )  # fmt: skip
     return doc

@@ -55,10 +55,13 @@ class DecodeOptions:
 
 @dataclass(frozen=True)
 class EngineOutput:
-    """Segments (times relative to the samples given) and the language decoded."""
+    """Segments (times relative to the samples given) and the language decoded; for a piece decoded again
+    (`Refocus`), what its first pass heard (`first_pass`) and the prompt of the second (`focus_prompt`)."""
 
     segments: list[Segment]
     language: str
+    first_pass: str | None = None
+    focus_prompt: str | None = None
 
 
 class TranscriptionEngine(ABC):
@@ -128,7 +131,9 @@ class TranscriptionEngine(ABC):
         if not prompt or prompt == options.initial_prompt:
             return first
         again = self._transcribe(samples, replace(options, initial_prompt=prompt))
-        return again if any(s.words for s in again.segments) else first
+        if not any(s.words for s in again.segments):
+            return first
+        return replace(again, first_pass=" ".join(s.text.strip() for s in first.segments), focus_prompt=prompt)
 
     @abstractmethod
     def _load(self) -> Any:

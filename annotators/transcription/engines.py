@@ -172,14 +172,15 @@ class FasterWhisperEngine(TranscriptionEngine):
                 out.append(self._refocused(samples, found, options, refocus))
                 continue
             segments = [s for s in first.segments if not is_hallucination(first.no_speech_prob, s.words)]
+            focused = {"first_pass": first.first_pass, "focus_prompt": first.prompt}
             if first.next_start is None or reached_the_end(samples, _last_words(segments)):
-                out.append(EngineOutput(segments, first.language))
+                out.append(EngineOutput(segments, first.language, **focused))
                 continue
             carried = (options.initial_prompt or "") + "".join(s.text for s in first.segments)
             rest = self._library(samples, options, first.language,
                                  carried if options.condition_on_previous_text else None,
                                  clip_timestamps=[first.next_start])  # the model stopped early: the rest
-            out.append(EngineOutput(segments + rest.segments, first.language))
+            out.append(EngineOutput(segments + rest.segments, first.language, **focused))
         return out
 
     def _library(self, samples: np.ndarray, options: DecodeOptions, language: str | None, prompt: str | None,

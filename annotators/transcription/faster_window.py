@@ -17,7 +17,7 @@ silence) comes back marked `retry`: the caller hands it to the library, which do
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,8 @@ class FirstWindow:
     no_speech_prob: float = 0.0
     next_start: float | None = None
     retry: bool = False
+    first_pass: str | None = None  # when decoded again: what the first pass heard ...
+    prompt: str | None = None  # ... and the second pass's prompt
 
 
 def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
@@ -79,7 +81,8 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
                          [again[k] for k in chosen], options)
         for k, window in zip(chosen, redone, strict=True):
             if not window.retry and window.segments:  # a second pass that derails keeps the first
-                windows[k] = window
+                heard = " ".join(seg.text.strip() for seg in windows[k].segments)
+                windows[k] = replace(window, first_pass=heard, prompt=again[k])
     return windows
 
 

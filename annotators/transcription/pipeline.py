@@ -24,7 +24,7 @@ from annotators.transcription import decoding
 from annotators.transcription.correction import correct
 from annotators.transcription.engine import DecodeOptions, EngineOutput, TranscriptionEngine
 from annotators.transcription.focus import focused_prompt
-from annotators.transcription.result import Correction, Segment, Transcript, Word, join_words
+from annotators.transcription.result import Correction, Refocused, Segment, Transcript, Word, join_words
 from annotators.transcription.vocabulary import Vocabulary, from_ontology
 
 Progress = Callable[[float, float | None], None]  # (seconds done, total seconds if known)
@@ -115,6 +115,7 @@ class _Source:
     """One recording on its way through the batches: decoded segments per piece, what is still pending."""
 
     pieces: list[tuple[float, list[Segment]]] = field(default_factory=list)
+    refocused: list[Refocused] = field(default_factory=list)
     pending: int = 0
     read: bool = False
     duration: float = 0.0
@@ -193,6 +194,9 @@ class _Batches:
                 continue
             offset = source.pieces[k][0]
             source.pieces[k] = (offset, [s.shifted(offset) for s in out.segments])
+            if out.first_pass is not None and out.focus_prompt is not None:
+                end = offset + samples.size / decoding.SAMPLE_RATE
+                source.refocused.append(Refocused(offset, end, out.first_pass, out.focus_prompt))
             source.language = source.language or out.language
         if self.progress is not None:
             done = max(source.pieces[k][0] + samples.size / decoding.SAMPLE_RATE for source, k, samples in batch)
@@ -231,4 +235,5 @@ class _Batches:
             seconds=source.seconds + time.perf_counter() - started,
             corrections=corrections,
             prompt=self.options.initial_prompt,
+            refocused=sorted(source.refocused, key=lambda r: r.start),
         )

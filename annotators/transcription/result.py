@@ -76,6 +76,22 @@ class Correction:
         }
 
 
+@dataclass(frozen=True)
+class Refocused:
+    """A piece decoded a second time (`annotators.transcription.focus`): its span of the recording, what the
+    first pass heard there, and the prompt of the second pass, whose words the transcript holds."""
+
+    start: float
+    end: float
+    first_pass: str
+    prompt: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape: start, end, first_pass, prompt."""
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "first_pass": self.first_pass,
+                "prompt": self.prompt}
+
+
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     """The text the words spell, with the spacing the engine produced."""
     return "".join(w.sep + w.word for w in words).strip()
@@ -84,7 +100,8 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
 @dataclass
 class Transcript:
     """A finished transcription: the text (after corrections), its segments and words, what made it
-    (`engine`, `model`, `language`), audio `duration` and processing `seconds`, and every correction."""
+    (`engine`, `model`, `language`), audio `duration` and processing `seconds`, every correction, and every
+    piece decoded a second time with a focused prompt (`refocused`: what the first pass heard there)."""
 
     text: str
     segments: list[Segment]
@@ -96,6 +113,7 @@ class Transcript:
     seconds: float
     corrections: list[Correction] = field(default_factory=list)
     prompt: str | None = None
+    refocused: list[Refocused] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -115,4 +133,5 @@ class Transcript:
             "segments": [{"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text.strip()}
                          for s in self.segments],
             "corrections": [c.to_dict() for c in self.corrections],
+            "refocused": [r.to_dict() for r in self.refocused],
         }

@@ -80,7 +80,7 @@ class Scripted(TranscriptionEngine):
 
     def _transcribe(self, samples: object, options: DecodeOptions) -> EngineOutput:
         self.prompts.append(options.initial_prompt)
-        text = self.script.get(options.initial_prompt, "")
+        text = self.script.get(options.initial_prompt, self.script.get("*", ""))
         words = tuple(heard(text, tuple(text.lower().split())))
         return EngineOutput([Segment(0.0, 5.0, text, words)] if words else [], "en")
 
@@ -91,6 +91,7 @@ def test_the_engine_decodes_again_with_the_prompt_refocus_gives() -> None:
                                   refocus=lambda words: "focus")
     assert engine.prompts == [None, "focus"]
     assert [w.word for w in out[0].segments[0].words] == ["pleural", "effusion"]
+    assert (out[0].first_pass, out[0].focus_prompt) == ("plural effusion", "focus")
 
 
 def test_a_second_pass_that_hears_nothing_keeps_the_first() -> None:
@@ -98,6 +99,23 @@ def test_a_second_pass_that_hears_nothing_keeps_the_first() -> None:
     out = engine.transcribe_batch([decoding.np.zeros(16000, dtype="float32")], DecodeOptions(),
                                   refocus=lambda words: "focus")
     assert [w.word for w in out[0].segments[0].words] == ["plural", "effusion"]
+    assert out[0].first_pass is None
+
+
+def test_the_transcript_records_what_the_first_pass_heard(vocab: Vocabulary) -> None:
+    """The focused words are the transcript's; `refocused` keeps the first pass's, and the prompt that
+    changed them, so an annotator can see what the vocabulary did (the CLI's JSONL has them too)."""
+    engine = Scripted({vocab.prompt(): "thoracic spondylosis, maceleratic tarsis.",
+                       "*": "thoracic spondylosis, basilar atelectasis."})
+    samples = decoding.np.zeros(16000 * 4, dtype="float32")
+    samples[::50] = 0.5  # not silence: the pipeline skips silent pieces
+    transcript = transcribe_samples(samples, engine, vocabulary=vocab)
+    assert transcript.text == "thoracic spondylosis, basilar atelectasis."
+    [refocused] = transcript.refocused
+    assert refocused.first_pass == "thoracic spondylosis, maceleratic tarsis."
+    assert "basilar atelectasis" in refocused.prompt and refocused.start == 0.0 and refocused.end == 4.0
+    assert transcript.to_dict()["refocused"] == [refocused.to_dict()]
+    assert transcribe_samples(samples, engine, vocabulary=vocab, focus=False).refocused == []
 
 
 @pytest.mark.usefixtures("whisper_cache")
