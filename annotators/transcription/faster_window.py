@@ -81,8 +81,8 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
                          [again[k] for k in chosen], options)
         for k, window in zip(chosen, redone, strict=True):
             if not window.retry and window.segments:  # a second pass that derails keeps the first
-                heard = " ".join(seg.text.strip() for seg in windows[k].segments)
-                windows[k] = replace(window, first_pass=heard, prompt=again[k])
+                said = " ".join(seg.text.strip() for seg in windows[k].segments)
+                windows[k] = replace(window, first_pass=said, prompt=again[k])
     return windows
 
 
