@@ -27,6 +27,11 @@ NO_SPEECH_PROB = 0.6
 IMPROBABLE_WORD = 0.15
 # Temperature fallback and its thresholds as both libraries default them; beam search at temperature 0.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# A window that fails those thresholds is decoded again by sampling at a higher temperature. The engines seed
+# their library's random generator with this: openai-whisper's (torch) before each piece, so a piece samples
+# the same way alone or in a batch; faster-whisper's (CTranslate2 seeds a thread's generator once, at its
+# first use), so the same command on the same files gives the same transcripts in every process.
+SAMPLING_SEED = 0
 Refocus = Callable[[tuple[Word, ...]], str | None]  # a piece's first-pass words -> a prompt to decode it again
 
 

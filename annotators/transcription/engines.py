@@ -18,6 +18,7 @@ import numpy as np
 
 from annotators.transcription import weights
 from annotators.transcription.engine import (
+    SAMPLING_SEED,
     DecodeOptions,
     EngineOutput,
     Refocus,
@@ -62,6 +63,9 @@ class OpenAIWhisperEngine(TranscriptionEngine):
         return model.to(self.device).eval()
 
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
+        import torch
+
+        torch.manual_seed(SAMPLING_SEED)  # the temperature fallback samples (see `SAMPLING_SEED`)
         model = self._loaded
         language = options.language or (None if model.is_multilingual else "en")
         if not one_window(samples, options):
@@ -185,6 +189,9 @@ class FasterWhisperEngine(TranscriptionEngine):
 
     def _library(self, samples: np.ndarray, options: DecodeOptions, language: str | None, prompt: str | None,
                  **more: Any) -> EngineOutput:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(SAMPLING_SEED)  # its temperature fallback samples (see `SAMPLING_SEED`)
         found, info = self._loaded.transcribe(
             samples,
             language=language,

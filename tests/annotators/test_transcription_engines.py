@@ -222,3 +222,25 @@ def test_openai_whisper_decodes_only_the_first_window_when_it_reached_the_end(
     faster = transcribe_samples(samples, get_engine("faster-whisper", "tiny.en", **EXACT), vocabulary=False,
                                 options=GREEDY)
     assert paused.text == faster.text and "right upper lobe" in paused.text
+
+
+LOOPED = """
+import sys
+import numpy as np
+from annotators.transcription import DecodeOptions, decoding, get_engine
+looped = np.concatenate([decoding.load(sys.argv[1])] * 5)[: 29 * decoding.SAMPLE_RATE]
+out = get_engine("faster-whisper", "tiny.en").transcribe(looped, DecodeOptions(without_timestamps=False))
+print(" ".join(s.text for s in out.segments))
+"""
+
+
+def test_the_temperature_fallback_samples_the_same_way_in_every_process() -> None:
+    """The fixture said five times over in 29 s makes tiny.en repeat itself, which sends the window to the
+    sampling fallback; CTranslate2's generator is seeded, so two runs of the same command agree (unseeded,
+    each process drew its own seed and the transcripts differed)."""
+    import subprocess
+    import sys
+
+    texts = {subprocess.run([sys.executable, "-c", LOOPED, str(DICTATION)], capture_output=True, text=True,
+                            check=True, env=os.environ.copy()).stdout for _ in range(2)}
+    assert len(texts) == 1 and texts.pop().strip()
