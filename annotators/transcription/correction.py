@@ -71,7 +71,8 @@ PAIR_DOUBT = 0.9  # a pair correction replaces only words heard with less probab
 _EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 
 
-def _norm(word: Word) -> str:
+def norm(word: Word) -> str:
+    """A heard word as the vocabulary writes words (lowercase, no punctuation); "" when it is not one word."""
     found = tokens(word.word)
     return found[0] if len(found) == 1 else ""
 
@@ -207,7 +208,7 @@ def _merge_rule(words: Sequence[Word], norms: list[str], i: int, vocab: Vocabula
 
 def correct(words: Sequence[Word], vocab: Vocabulary) -> tuple[list[Word], list[Correction]]:
     """The corrected words and the corrections made (indices refer to the input `words`)."""
-    norms = [_norm(w) for w in words]
+    norms = [norm(w) for w in words]
     out: list[Word] = []
     fixes: list[Correction] = []
     i = 0

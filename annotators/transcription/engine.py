@@ -131,14 +131,13 @@ class TranscriptionEngine(ABC):
                    refocus: Refocus | None) -> EngineOutput:
         """`first`, or the piece decoded again with the prompt `refocus` gives for its words (kept only when
         that second pass heard something)."""
-        heard = tuple(w for s in first.segments for w in s.words)
-        prompt = refocus(heard) if refocus is not None and heard else None
-        if not prompt or prompt == options.initial_prompt:
+        prompt = second_prompt(refocus, first.segments, options)
+        if prompt is None:
             return first
         again = self._transcribe(samples, replace(options, initial_prompt=prompt))
         if not any(s.words for s in again.segments):
             return first
-        return replace(again, first_pass=" ".join(s.text.strip() for s in first.segments), focus_prompt=prompt)
+        return replace(again, first_pass=said(first.segments), focus_prompt=prompt)
 
     @abstractmethod
     def _load(self) -> Any:
@@ -147,6 +146,19 @@ class TranscriptionEngine(ABC):
     @abstractmethod
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
         """Run the library on the samples."""
+
+
+def second_prompt(refocus: Refocus | None, segments: list[Segment], options: DecodeOptions) -> str | None:
+    """The prompt `refocus` gives a piece whose first pass heard `segments`; None when there is nothing to
+    decode again (no refocus, no words, no prompt, or the prompt the first pass had)."""
+    heard = tuple(w for s in segments for w in s.words)
+    prompt = refocus(heard) if refocus is not None and heard else None
+    return prompt if prompt and prompt != options.initial_prompt else None
+
+
+def said(segments: list[Segment]) -> str:
+    """The text of `segments`, as a refocused piece records what its first pass heard."""
+    return " ".join(s.text.strip() for s in segments)
 
 
 def make_word(text: str, start: float, end: float, prob: float) -> Word:

@@ -176,7 +176,7 @@ class FasterWhisperEngine(TranscriptionEngine):
                 out.append(self._refocused(samples, found, options, refocus))
                 continue
             segments = [s for s in first.segments if not is_hallucination(first.no_speech_prob, s.words)]
-            focused = {"first_pass": first.first_pass, "focus_prompt": first.prompt}
+            focused = {"first_pass": first.first_pass, "focus_prompt": first.focus_prompt}
             if first.next_start is None or reached_the_end(samples, _last_words(segments)):
                 out.append(EngineOutput(segments, first.language, **focused))
                 continue

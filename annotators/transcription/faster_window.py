@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from annotators.transcription.engine import NO_SPEECH_PROB, DecodeOptions, Refocus, make_word
+from annotators.transcription.engine import NO_SPEECH_PROB, DecodeOptions, Refocus, make_word, said, second_prompt
 from annotators.transcription.result import Segment
 from annotators.transcription.whisper_window import APPEND, COMPRESSION_RATIO, LOGPROB, PREPEND
 
@@ -41,7 +41,7 @@ class FirstWindow:
     next_start: float | None = None
     retry: bool = False
     first_pass: str | None = None  # when decoded again: what the first pass heard ...
-    prompt: str | None = None  # ... and the second pass's prompt
+    focus_prompt: str | None = None  # ... and the second pass's prompt
 
 
 def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
@@ -71,9 +71,8 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
         return windows
     again = {}
     for k, window in enumerate(windows):
-        heard = tuple(w for s in window.segments for w in s.words)
-        prompt = refocus(heard) if heard and not window.retry else None
-        if prompt and prompt != options.initial_prompt:
+        prompt = None if window.retry else second_prompt(refocus, window.segments, options)
+        if prompt is not None:
             again[k] = prompt
     if again:
         chosen = sorted(again)
@@ -81,8 +80,7 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions,
                          [again[k] for k in chosen], options)
         for k, window in zip(chosen, redone, strict=True):
             if not window.retry and window.segments:  # a second pass that derails keeps the first
-                said = " ".join(seg.text.strip() for seg in windows[k].segments)
-                windows[k] = replace(window, first_pass=said, prompt=again[k])
+                windows[k] = replace(window, first_pass=said(windows[k].segments), focus_prompt=again[k])
     return windows
 
 

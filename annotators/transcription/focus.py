@@ -21,9 +21,10 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from annotators.transcription.correction import norm
 from annotators.transcription.phonetics import skeleton, skeleton_ratio, sound_score
 from annotators.transcription.result import Word
-from annotators.transcription.vocabulary import RARE_ZIPF, Vocabulary, tokens, zipf
+from annotators.transcription.vocabulary import PROMPT_HEAD, RARE_ZIPF, Vocabulary, zipf
 
 FLOOR = 0.6  # sound_score of a heard stretch and a term, at least
 DOUBT = 0.85  # a stretch is looked up when one of its words was heard with less probability than this ...
@@ -33,7 +34,6 @@ TERMS = 40  # terms in a focused prompt
 SHARED = 0.4  # share of a stretch's skeleton letter pairs a term must have too
 LENGTH_SLACK = 0.35  # a term's letters may differ from the stretch's by this share of the longer
 SKELETON = 0.5  # consonant skeletons at least this alike before the full comparison
-HEAD = "Radiology dictation. Findings: "
 HEARD = 2.0  # the score of a term heard as such: above any sound-alike's
 UNKNOWN_BONUS = 0.5
 BREAK = 1
@@ -70,7 +70,7 @@ def _pairs(text: str) -> set[str]:
 def focus_terms(words: Sequence[Word], vocab: Vocabulary, limit: int | None = None) -> list[str]:
     """The terms to prompt a second decoding with, best first (see the module); at most `limit` (`TERMS`)."""
     limit = TERMS if limit is None else limit
-    norms = [_norm(w) for w in words]
+    norms = [norm(w) for w in words]
     index = _index(vocab)
     scores: dict[int, float] = {}
     heard = set(norms)
@@ -118,15 +118,10 @@ def _sound_alikes(heard: str, index: _Index, scores: dict[int, float]) -> None:
             scores[k] = score
 
 
-def focused_prompt(words: Sequence[Word], vocab: Vocabulary, limit: int = TERMS) -> str | None:
+def focused_prompt(words: Sequence[Word], vocab: Vocabulary, limit: int | None = None) -> str | None:
     """An initial prompt naming `focus_terms`; None when there are none."""
     found = focus_terms(words, vocab, limit)
-    return HEAD + ", ".join(found) + "." if found else None
-
-
-def _norm(word: Word) -> str:
-    found = tokens(word.word)
-    return found[0] if len(found) == 1 else ""
+    return PROMPT_HEAD + ", ".join(found) + "." if found else None
 
 
 def _occurs(term: tuple[str, ...], norms: list[str]) -> bool:

@@ -18,6 +18,7 @@ RARE_ZIPF = 3.5  # words rarer than this in general English are what a general m
 FUNCTION_ZIPF = 6.0  # "is", "of", "the": too frequent to anchor or be a sound-alike correction
 PROMPT_CHARS = 600  # whisper keeps the last 223 prompt tokens; ~4 characters a token leaves room
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+PROMPT_HEAD = "Radiology dictation. Findings: "  # before the terms of every vocabulary prompt
 _PRIORITY = {"FINDING": 0, "ANATOMY": 1, "DEVICE": 2, "PROCEDURE": 3}
 _STEP = (1, 1, 6, 8)  # a type's k-th term comes at step k x this: chest findings and anatomy are what is dictated
 PROMPT_DENSITY = 0.5  # share of a prompted term's letters in rare words the prompt has not named yet
@@ -130,7 +131,7 @@ class Vocabulary:
 
     def prompt(self, budget: int = PROMPT_CHARS) -> str:
         """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""
-        head = "Radiology dictation. Findings: "
+        head = PROMPT_HEAD
         picked: list[str] = []
         size = len(head)
         for term in self.prompt_terms:

@@ -14,9 +14,9 @@ import pytest
 from annotators.transcription import DecodeOptions, decoding, get_engine, transcribe_samples
 from annotators.transcription.engine import EngineOutput, TranscriptionEngine
 from annotators.transcription.faster_window import first_windows
-from annotators.transcription.focus import HEAD, focus_terms, focused_prompt
+from annotators.transcription.focus import focus_terms, focused_prompt
 from annotators.transcription.result import Segment, Word
-from annotators.transcription.vocabulary import Vocabulary, from_ontology
+from annotators.transcription.vocabulary import PROMPT_HEAD, Vocabulary, from_ontology
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -58,8 +58,8 @@ def test_the_prompt_names_at_most_the_limit(vocab: Vocabulary) -> None:
     words = heard("the media still contours and the plural effusion with bye basillar telectasis",
                   ("media", "still", "plural", "bye", "basillar", "telectasis"))
     prompt = focused_prompt(words, vocab, limit=5)
-    assert prompt is not None and prompt.startswith(HEAD) and prompt.endswith(".")
-    assert len(prompt[len(HEAD):-1].split(", ")) == 5
+    assert prompt is not None and prompt.startswith(PROMPT_HEAD) and prompt.endswith(".")
+    assert len(prompt[len(PROMPT_HEAD):-1].split(", ")) == 5
 
 
 class Scripted(TranscriptionEngine):
