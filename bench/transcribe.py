@@ -3,13 +3,15 @@
     .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
         [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
         [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 5]
-        [--skip 0] [--slow-subset 4] [--batch 8] [--json OUT]
+        [--skip 0] [--slow-subset 4] [--batch 8] [--json OUT] [--save-audio DIR | --audio DIR]
 
 Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
 Debian's `espeak-ng` (findings + impression; sentences with `XXXX` masks are dropped; a few voices/speeds in
 turn; `--skip` starts later in the file, e.g. to tune on other reports than the ones measured). Either
 input is skipped with a message when absent; with neither the script exits 0 having measured
-nothing. For each engine and model, on the same decoded audio in one run:
+nothing. `--save-audio DIR` keeps the decoded sets (16 kHz float32 `.npy`, the source files, references) and
+`--audio DIR` measures such a saved set instead: the same audio on a machine without espeak-ng, e.g. a GPU
+machine (`--device cuda`). For each engine and model, on the same decoded audio in one run:
 
 - `plain`: the library called as its README shows (faster-whisper `WhisperModel(..., compute_type=...)
   .transcribe(audio, beam_size=5)` with the same compute type as Hilum; openai-whisper `model.transcribe(audio)`,
@@ -141,6 +143,33 @@ def synthesise(texts: list[str], folder: Path) -> list[tuple[str, str]]:
     return out
 
 
+def save_sets(sets: dict[str, list[tuple[Any, str, float, str]]], folder: Path) -> None:
+    """Write the decoded sets to `folder` (see `--save-audio`)."""
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for name, items in sets.items():
+        for k, (audio, reference, _duration, path) in enumerate(items):
+            stem = f"{name}{k:02d}"
+            np.save(folder / f"{stem}.npy", audio)
+            shutil.copyfile(path, folder / (stem + Path(path).suffix))
+            manifest.append({"set": name, "samples": f"{stem}.npy", "file": stem + Path(path).suffix,
+                             "reference": reference})
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def load_sets(folder: Path, rate: int) -> dict[str, list[tuple[Any, str, float, str]]]:
+    """The sets `save_sets` wrote to `folder`."""
+    import numpy as np
+
+    sets: dict[str, list[tuple[Any, str, float, str]]] = {}
+    for row in json.loads((folder / "manifest.json").read_text(encoding="utf-8")):
+        audio = np.load(folder / row["samples"])
+        sets.setdefault(row["set"], []).append((audio, row["reference"], audio.size / rate, str(folder / row["file"])))
+    return sets
+
+
 def _default_compute(device: str) -> str:
     return "float16" if device == "cuda" else "int8"  # Hilum's default (FasterWhisperEngine._load)
 
@@ -257,13 +286,18 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=0,
                         help="also measure batched decoding over the dictation set with this batch size")
     parser.add_argument("--json", dest="json_path", help="also write the figures here")
+    saved = parser.add_mutually_exclusive_group()
+    saved.add_argument("--save-audio", help="keep the decoded sets in this folder (for --audio elsewhere)")
+    saved.add_argument("--audio", help="measure the sets a --save-audio run kept here (no espeak-ng needed)")
     args = parser.parse_args()
 
     from annotators.transcription import decoding
 
     sets: dict[str, list[tuple[Any, str, float, str]]] = {}
     jfk = Path(args.speech) / "jfk.flac"
-    if jfk.is_file():
+    if args.audio:
+        sets = load_sets(Path(args.audio), decoding.SAMPLE_RATE)
+    elif jfk.is_file():
         ref = (Path(args.speech) / "reference.txt").read_text(encoding="utf-8").strip()
         audio = decoding.load(str(jfk))
         sets["jfk"] = [(audio, ref, audio.size / decoding.SAMPLE_RATE, str(jfk))]
@@ -271,7 +305,9 @@ def main() -> int:
         print(f"skip jfk: {jfk} not found")
     tmp = Path(tempfile.mkdtemp(prefix="hilum-bench-"))
     reports = Path(args.reports)
-    if not reports.is_file():
+    if args.audio:
+        pass
+    elif not reports.is_file():
         print(f"skip dictations: {reports} not found")
     elif shutil.which("espeak-ng") is None:
         print("skip dictations: espeak-ng is not installed (apt-get install -y espeak-ng)")
@@ -285,6 +321,8 @@ def main() -> int:
     if not sets:
         print("nothing to measure")
         return 0
+    if args.save_audio:
+        save_sets(sets, Path(args.save_audio))
     terms = medical_terms()
     load = os.getloadavg()
     print(f"cpus={os.cpu_count()} load={load[0]:.1f} device={args.device} "
