@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from annotators.transcription.correction import norm
 from annotators.transcription.phonetics import skeleton, skeleton_ratio, sound_score
 from annotators.transcription.result import Word
-from annotators.transcription.vocabulary import PROMPT_HEAD, RARE_ZIPF, Vocabulary, zipf
+from annotators.transcription.vocabulary import RARE_ZIPF, Vocabulary, prompt_naming, zipf
 
 FLOOR = 0.6  # sound_score of a heard stretch and a term, at least
 DOUBT = 0.85  # a stretch is looked up when one of its words was heard with less probability than this ...
@@ -35,10 +35,6 @@ SHARED = 0.4  # share of a stretch's skeleton letter pairs a term must have too
 LENGTH_SLACK = 0.35  # a term's letters may differ from the stretch's by this share of the longer
 SKELETON = 0.5  # consonant skeletons at least this alike before the full comparison
 HEARD = 2.0  # the score of a term heard as such: above any sound-alike's
-UNKNOWN_BONUS = 0.5
-BREAK = 1
-ALLVOCAB = 1
-SAIDX = 1  # a stretch with a word unknown to English (whisper spelling by ear) is the best evidence
 
 
 @dataclass(frozen=True)
@@ -119,9 +115,9 @@ def _sound_alikes(heard: str, index: _Index, scores: dict[int, float]) -> None:
 
 
 def focused_prompt(words: Sequence[Word], vocab: Vocabulary, limit: int | None = None) -> str | None:
-    """An initial prompt naming `focus_terms`; None when there are none."""
-    found = focus_terms(words, vocab, limit)
-    return PROMPT_HEAD + ", ".join(found) + "." if found else None
+    """An initial prompt naming `focus_terms`, best first, within the vocabulary prompt's budget (whisper
+    would otherwise drop the first, best terms of a long list); None when there are none."""
+    return prompt_naming(focus_terms(words, vocab, limit)) or None
 
 
 def _occurs(term: tuple[str, ...], norms: list[str]) -> bool:

@@ -130,22 +130,27 @@ class Vocabulary:
         return word
 
     def prompt(self, budget: int = PROMPT_CHARS) -> str:
-        """An initial prompt naming the hardest terms, e.g. 'Chest radiograph findings: atelectasis, ...'."""
-        head = PROMPT_HEAD
-        picked: list[str] = []
-        size = len(head)
-        for term in self.prompt_terms:
-            if size + len(term) + 2 > budget:
-                continue  # a shorter term further on may still fit
-            picked.append(term)
-            size += len(term) + 2
-        return head + ", ".join(picked) + "." if picked else ""
+        """An initial prompt naming the hardest terms, e.g. 'Radiology dictation. Findings: atelectasis, ...'."""
+        return prompt_naming(self.prompt_terms, budget)
 
     @classmethod
     def from_terms(cls, terms: Iterable[str], source: str = "custom") -> Vocabulary:
         """A vocabulary of the given terms, prompted in the order given."""
         unique = list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
         return cls(tuple(dict.fromkeys(tuple(tokens(t)) for t in unique if tokens(t))), tuple(unique), source)
+
+
+def prompt_naming(terms: Iterable[str], budget: int = PROMPT_CHARS) -> str:
+    """`PROMPT_HEAD` and as many of `terms` as fit `budget` characters, in their order ("" when none fits).
+    Whisper keeps only a prompt's last tokens: a list cut here loses its last terms, not its first."""
+    picked: list[str] = []
+    size = len(PROMPT_HEAD)
+    for term in terms:
+        if size + len(term) + 2 > budget:
+            continue  # a shorter term further on may still fit
+        picked.append(term)
+        size += len(term) + 2
+    return PROMPT_HEAD + ", ".join(picked) + "." if picked else ""
 
 
 def _rare_words(term: str) -> set[str]:

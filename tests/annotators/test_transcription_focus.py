@@ -16,7 +16,7 @@ from annotators.transcription.engine import EngineOutput, TranscriptionEngine
 from annotators.transcription.faster_window import first_windows
 from annotators.transcription.focus import focus_terms, focused_prompt
 from annotators.transcription.result import Segment, Word
-from annotators.transcription.vocabulary import PROMPT_HEAD, Vocabulary, from_ontology
+from annotators.transcription.vocabulary import PROMPT_CHARS, PROMPT_HEAD, Vocabulary, from_ontology, prompt_naming
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 
@@ -60,6 +60,25 @@ def test_the_prompt_names_at_most_the_limit(vocab: Vocabulary) -> None:
     prompt = focused_prompt(words, vocab, limit=5)
     assert prompt is not None and prompt.startswith(PROMPT_HEAD) and prompt.endswith(".")
     assert len(prompt[len(PROMPT_HEAD):-1].split(", ")) == 5
+
+
+def test_a_long_list_keeps_its_best_terms_within_the_prompt_budget(vocab: Vocabulary) -> None:
+    """Whisper keeps a prompt's last 223 tokens: a focused prompt is cut to the budget from its end, so the
+    terms heard and the best sound-alikes stay."""
+    said = ", ".join(sorted((" ".join(t) for t in vocab.terms), key=len, reverse=True)[:60])
+    words = heard(f"{said}, maceleratic tarsis.", ("maceleratic", "tarsis"))
+    found = focus_terms(words, vocab)
+    prompt = focused_prompt(words, vocab)
+    assert prompt is not None and len(prompt) <= PROMPT_CHARS
+    named = prompt[len(PROMPT_HEAD):-1].split(", ")
+    assert len(named) < len(found) and named[0] == found[0]
+    assert named == [t for t in found if t in named]  # best first, as ranked
+
+
+def test_prompt_naming_skips_a_term_too_long_for_what_is_left() -> None:
+    room = PROMPT_CHARS - len(PROMPT_HEAD)
+    assert prompt_naming(["a" * (room - 10), "b" * 20, "c" * 5]) == PROMPT_HEAD + "a" * (room - 10) + ", ccccc."
+    assert prompt_naming(["x" * PROMPT_CHARS]) == ""
 
 
 class Scripted(TranscriptionEngine):
