@@ -88,11 +88,19 @@ class TranscriptionEngine(ABC):
     def cuda_available() -> bool:
         """Whether this engine's library sees a CUDA device."""
 
+    @classmethod
+    def cuda_unusable(cls) -> str | None:
+        """Why this engine cannot run on a GPU here ("no GPU is visible", a missing library), or None."""
+        return None if cls.cuda_available() else "no GPU is visible"
+
     def _resolve_device(self, device: str) -> str:
+        if device == "cpu":
+            return device
+        reason = self.cuda_unusable()
         if device == "auto":
-            return "cuda" if self.cuda_available() else "cpu"
-        if device == "cuda" and not self.cuda_available():
-            raise TranscriptionError(f"{self.name}: device 'cuda' asked for but no GPU is visible", code="no_gpu")
+            return "cuda" if reason is None else "cpu"
+        if reason is not None:
+            raise TranscriptionError(f"{self.name}: device 'cuda' asked for but {reason}", code="no_gpu")
         return device
 
     @property

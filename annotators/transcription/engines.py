@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from typing import Any
@@ -136,6 +137,18 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+CUBLAS = "libcublas.so.12"  # what CTranslate2 4.x's CUDA 12 build opens on the GPU
+
+
+def loadable(library: str) -> bool:
+    """Whether the dynamic loader finds and loads `library` (as CTranslate2's own dlopen would)."""
+    try:
+        ctypes.CDLL(library)
+    except OSError:
+        return False
+    return True
+
+
 class FasterWhisperEngine(TranscriptionEngine):
     """faster-whisper (CTranslate2) on the packaged CTranslate2 weights or the user's CTranslate2 folder."""
 
@@ -147,6 +160,20 @@ class FasterWhisperEngine(TranscriptionEngine):
         import ctranslate2
 
         return int(ctranslate2.get_cuda_device_count()) > 0
+
+    @classmethod
+    def cuda_unusable(cls) -> str | None:
+        """CTranslate2's GPU build loads CUDA 12's cuBLAS at its first matrix product: a machine with a GPU
+        but only another CUDA's libraries (an image with CUDA 13 alone) sees the device and would fail there."""
+        if not cls.cuda_available():
+            return "no GPU is visible"
+        if not loadable(CUBLAS):
+            import ctranslate2
+
+            return (f"CTranslate2 {ctranslate2.__version__} needs CUDA 12's cuBLAS ({CUBLAS}), which is not "
+                    "installed: install it (e.g. `pip install nvidia-cublas-cu12` and add its lib folder to "
+                    "LD_LIBRARY_PATH), or use the openai-whisper engine")
+        return None
 
     def _load(self) -> Any:
         from faster_whisper import WhisperModel

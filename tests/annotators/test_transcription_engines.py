@@ -76,6 +76,33 @@ def test_unknown_model_and_device(tmp_path: Path) -> None:
         get_engine("faster-whisper", device="tpu")
 
 
+def test_faster_whisper_leaves_a_gpu_it_cannot_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CTranslate2's GPU build opens CUDA 12's cuBLAS at its first matrix product: on a GPU machine without it
+    (an image with CUDA 13 alone, as a lent H100 was) `auto` stays on the CPU and `cuda` says what is missing,
+    instead of a crash mid-transcription."""
+    import ctranslate2
+
+    from annotators.transcription import engines
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    monkeypatch.setattr(engines, "loadable", lambda library: False)
+    assert engines.FasterWhisperEngine("tiny.en", device="auto").device == "cpu"
+    with pytest.raises(TranscriptionError, match="libcublas.so.12") as caught:
+        engines.FasterWhisperEngine("tiny.en", device="cuda")
+    assert caught.value.code == "no_gpu"
+    monkeypatch.setattr(engines, "loadable", lambda library: library == engines.CUBLAS)
+    assert engines.FasterWhisperEngine("tiny.en", device="auto").device == "cuda"
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    with pytest.raises(TranscriptionError, match="no GPU is visible"):
+        engines.FasterWhisperEngine("tiny.en", device="cuda")
+
+
+def test_loadable_asks_the_dynamic_loader() -> None:
+    from annotators.transcription.engines import loadable
+
+    assert loadable("libc.so.6") and not loadable("libhilum-absent.so.1")
+
+
 def test_conversion_is_cached_and_verified(whisper_cache: Path) -> None:
     first = weights.whisper_checkpoint("tiny.en")
     manifest = json.loads(first.with_suffix(".json").read_text())
