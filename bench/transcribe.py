@@ -21,9 +21,9 @@ machine (`--device cuda`). For each engine and model, on the same decoded audio 
   `hilum+vocab`: the product default, which also decodes each piece a second time prompted with the terms
   its first pass heard or nearly heard (`annotators.transcription.focus`).
 
-With `--batch N` (faster-whisper only) two more rows per model, over the whole dictation set:
+With `--batch N` more rows per model, over the whole dictation set:
 
-- `plain-batched`: the library's own batched call as its README shows it,
+- `plain-batched` (faster-whisper only): the library's own batched call as its README shows it,
   `BatchedInferencePipeline(model).transcribe(audio, batch_size=N)` per file (it batches the VAD pieces of
   one file: a dictation under 30 s is one piece, so this is its per-file speed; no word timings);
 - `hilum+vocab batched` (and `hilum+vocab-1pass batched`): `transcribe_many(files, engine, batch_size=N)`,
@@ -331,8 +331,9 @@ def main() -> int:
     for model in args.models.split(","):
         for engine in args.engines.split(","):
             configs = [c for c in args.configs.split(",") if c]
-            if args.batch > 0 and engine == "faster-whisper":
-                configs += ["plain-batched", "hilum+vocab-1pass batched", "hilum+vocab batched"]
+            if args.batch > 0:
+                configs += ["plain-batched"] if engine == "faster-whisper" else []
+                configs += ["hilum+vocab-1pass batched", "hilum+vocab batched"]
             for config in configs:
                 compute = args.compute_type if engine == "faster-whisper" else None
                 if config == "plain":

@@ -31,7 +31,8 @@ from annotators.transcription.engine import (
 )
 from annotators.transcription.faster_window import first_windows
 from annotators.transcription.result import Segment, TranscriptionError
-from annotators.transcription.whisper_window import first_window
+from annotators.transcription.whisper_window import FirstWindow, first_window
+from annotators.transcription.whisper_window import first_windows as whisper_first_windows
 
 
 class OpenAIWhisperEngine(TranscriptionEngine):
@@ -72,8 +73,12 @@ class OpenAIWhisperEngine(TranscriptionEngine):
         if not one_window(samples, options):
             result = self._library_transcribe(samples, options, language, options.initial_prompt)
             return EngineOutput(_segments(result["segments"]), str(result.get("language") or language or ""))
-        # faster-whisper's rule: the first window's pass alone when it heard words to (nearly) the end
-        first = first_window(model, samples, options, language, fp16=self.device == "cuda")
+        return self._after(samples, first_window(model, samples, options, language, fp16=self.device == "cuda"),
+                           options)
+
+    def _after(self, samples: np.ndarray, first: FirstWindow, options: DecodeOptions) -> EngineOutput:
+        """A piece from its first window: that window alone when it heard words to (nearly) the end
+        (faster-whisper's rule), else with the rest decoded by the library."""
         segments = _segments(first.segments)
         if first.next_start is None or reached_the_end(samples, _last_words(segments)):
             return EngineOutput(segments, first.language)
@@ -82,6 +87,26 @@ class OpenAIWhisperEngine(TranscriptionEngine):
                                         carried if options.condition_on_previous_text else None,
                                         clip_timestamps=[first.next_start])
         return EngineOutput(segments + _segments(rest["segments"]), first.language)
+
+    def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions,
+                          refocus: Refocus | None = None) -> list[EngineOutput]:
+        """Pieces that fit one window: their first windows in one batch (`whisper_window.first_windows`); a
+        piece the temperature fallback takes, or longer, alone as `_transcribe` decodes it; then `refocus`'s
+        second passes one piece at a time (each has its own prompt)."""
+        model = self._loaded
+        language = options.language or (None if model.is_multilingual else "en")
+        short = [i for i, p in enumerate(pieces) if one_window(p, options) and options.temperatures[:1] == (0.0,)]
+        firsts: dict[int, FirstWindow | None] = {}
+        if len(short) > 1:
+            found = whisper_first_windows(model, [pieces[i] for i in short], options, language,
+                                          fp16=self.device == "cuda")
+            firsts = dict(zip(short, found, strict=True))
+        out = []
+        for i, samples in enumerate(pieces):
+            first = firsts.get(i)
+            found_piece = self._transcribe(samples, options) if first is None else self._after(samples, first, options)
+            out.append(self._refocused(samples, found_piece, options, refocus))
+        return out
 
     def _library_transcribe(self, samples: np.ndarray, options: DecodeOptions, language: str | None,
                             prompt: str | None, **more: Any) -> dict[str, Any]:

@@ -36,29 +36,86 @@ class FirstWindow:
 def first_window(model: Any, samples: np.ndarray, options: DecodeOptions, language: str | None,
                  fp16: bool) -> FirstWindow:
     """Decode the first 30 s of `samples` as `whisper.transcribe` would (language None: detected on them)."""
+    segment, size, content = _mel(model, samples, fp16)
+    language = language or _languages(model, segment[None])[0]
+    tokenizer, prompt = _tokenizer(model, language, options)
+    result = _decode_with_fallback(model, segment, options, language, prompt, fp16)
+    return _window(model, tokenizer, result, segment, size, content, language)
+
+
+def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions, language: str | None,
+                  fp16: bool) -> list[FirstWindow | None]:
+    """`first_window` for several pieces, their beam search at temperature 0 run as one batch (per language):
+    on a GPU one piece's decoding leaves the device mostly idle. A piece whose result the temperature fallback
+    would reject comes back None, for the caller to decode alone (`first_window`, which does that fallback)."""
     import torch
-    from whisper.audio import (
-        FRAMES_PER_SECOND,
-        HOP_LENGTH,
-        N_FRAMES,
-        N_SAMPLES,
-        SAMPLE_RATE,
-        log_mel_spectrogram,
-        pad_or_trim,
-    )
-    from whisper.timing import add_word_timestamps
-    from whisper.tokenizer import get_tokenizer
+    from whisper.decoding import DecodingOptions
+
+    mels = [_mel(model, samples, fp16) for samples in pieces]
+    batch = torch.stack([segment for segment, _, _ in mels])
+    languages = [language] * len(pieces) if language else _languages(model, batch)
+    out: list[FirstWindow | None] = [None] * len(pieces)
+    for lang in sorted(set(languages)):
+        members = [k for k, found in enumerate(languages) if found == lang]
+        tokenizer, prompt = _tokenizer(model, lang, options)
+        results = _batch_task(model, DecodingOptions(
+            language=lang, temperature=0.0, fp16=fp16, prompt=prompt, without_timestamps=options.without_timestamps,
+            beam_size=options.beam_size if options.beam_size > 1 else None)).run(batch[members])
+        for k, result in zip(members, results, strict=True):
+            if _accepted(result) or len(options.temperatures) == 1:
+                segment, size, content = mels[k]
+                out[k] = _window(model, tokenizer, result, segment, size, content, lang)
+    return out
+
+
+def _batch_task(model: Any, options: Any) -> Any:
+    """whisper's `DecodingTask` for a batch of pieces. Its 20250625 release no longer repeats the audio
+    features for each beam (broadcasting covers a single piece), so a batch of pieces with beam search fails
+    in cross-attention; they are repeated here as earlier releases did (and the language read once a piece)."""
+    from whisper.decoding import DecodingTask
+
+    class Task(DecodingTask):
+        def _get_audio_features(self, mel: Any) -> Any:
+            return super()._get_audio_features(mel).repeat_interleave(self.n_group, dim=0)
+
+        def _detect_language(self, audio_features: Any, tokens: Any) -> Any:
+            return super()._detect_language(audio_features[:: self.n_group], tokens)
+
+    return Task(model, options)
+
+
+def _mel(model: Any, samples: np.ndarray, fp16: bool) -> tuple[Any, int, int]:
+    """The padded log-Mel window of the first 30 s on the model's device, its frames of audio, all frames."""
+    import torch
+    from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
 
     mel = log_mel_spectrogram(samples, model.dims.n_mels, padding=N_SAMPLES)
     content = mel.shape[-1] - N_FRAMES
     size = min(N_FRAMES, content)
     segment = pad_or_trim(mel[:, :size], N_FRAMES).to(model.device).to(torch.float16 if fp16 else torch.float32)
-    if language is None:
-        _, probs = model.detect_language(segment)
-        language = str(max(probs, key=probs.get))
+    return segment, size, content
+
+
+def _languages(model: Any, batch: Any) -> list[str]:
+    _, probs = model.detect_language(batch)
+    return [str(max(p, key=p.get)) for p in (probs if isinstance(probs, list) else [probs])]
+
+
+def _tokenizer(model: Any, language: str, options: DecodeOptions) -> tuple[Any, list[int]]:
+    from whisper.tokenizer import get_tokenizer
+
     tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages, language=language)
     prompt = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
-    result = _decode_with_fallback(model, segment, options, language, prompt, fp16)
+    return tokenizer, prompt
+
+
+def _window(model: Any, tokenizer: Any, result: Any, segment: Any, size: int, content: int,
+            language: str) -> FirstWindow:
+    """The window of a decoded piece as `transcribe` makes it: the silence skip, one segment (no timestamp
+    tokens), word timings, and where the next window would start."""
+    from whisper.audio import FRAMES_PER_SECOND, HOP_LENGTH, SAMPLE_RATE
+    from whisper.timing import add_word_timestamps
+
     end = size * HOP_LENGTH / SAMPLE_RATE
     following = (size / FRAMES_PER_SECOND) if size < content else None
     if result.no_speech_prob > NO_SPEECH_PROB and result.avg_logprob <= LOGPROB:
@@ -74,6 +131,13 @@ def first_window(model: Any, samples: np.ndarray, options: DecodeOptions, langua
     return FirstWindow(found, language, seek / FRAMES_PER_SECOND if seek < content else None)
 
 
+def _accepted(result: Any) -> bool:
+    """Whether the fallback stops at this result: silence, or neither too repetitive nor too improbable."""
+    improbable = result.avg_logprob < LOGPROB
+    silence = result.no_speech_prob > NO_SPEECH_PROB and improbable
+    return silence or not (result.compression_ratio > COMPRESSION_RATIO or improbable)
+
+
 def _decode_with_fallback(model: Any, segment: Any, options: DecodeOptions, language: str, prompt: list[int],
                           fp16: bool) -> Any:
     """`whisper.transcribe`'s decode_with_fallback: beam search at temperature 0, sampling (best of) above,
@@ -86,9 +150,6 @@ def _decode_with_fallback(model: Any, segment: Any, options: DecodeOptions, lang
             language=language, temperature=t, fp16=fp16, prompt=prompt, without_timestamps=options.without_timestamps,
             beam_size=options.beam_size if t == 0 and options.beam_size > 1 else None,
             best_of=options.best_of if t > 0 else None))
-        too_repetitive = result.compression_ratio > COMPRESSION_RATIO
-        improbable = result.avg_logprob < LOGPROB
-        silence = result.no_speech_prob > NO_SPEECH_PROB and improbable
-        if silence or not (too_repetitive or improbable):
+        if _accepted(result):
             break
     return result

@@ -109,6 +109,22 @@ def test_both_engines_agree_on_a_batch(files: list[Path]) -> None:
                    for a, b in zip(ref_words, fast_words, strict=True))
 
 
+def test_openai_whisper_beam_search_over_a_batch_matches_each_piece_alone(files: list[Path]) -> None:
+    """openai-whisper decodes the first windows of a batch together (on a GPU one piece leaves the device
+    idle); its 20250625 release fails on a batch with beam search unless the audio features are repeated per
+    beam (`whisper_window._batch_task`)."""
+    engine = get_engine("openai-whisper", "tiny.en")
+    pieces = [decoding.load(f) for f in files]
+    options = DecodeOptions(beam_size=2, best_of=2)
+    together = engine.transcribe_batch(pieces, options)
+    for piece, batched in zip(pieces, together, strict=True):
+        alone = engine.transcribe(piece, options)
+        assert [s.text for s in alone.segments] == [s.text for s in batched.segments]
+        words = [(w.word, round(w.start, 2), round(w.end, 2)) for s in alone.segments for w in s.words]
+        assert words == [(w.word, round(w.start, 2), round(w.end, 2)) for s in batched.segments for w in s.words]
+    assert "upper lobe" in "".join(s.text for s in together[2].segments).lower()
+
+
 def test_a_multilingual_model_detects_the_language_in_the_batch(files: list[Path]) -> None:
     engine = get_engine("faster-whisper", "base", compute_type="int8")
     results = list(transcribe_many(files[:2], engine, batch_size=2, **QUICK))
