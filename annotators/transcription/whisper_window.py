@@ -5,7 +5,8 @@ decodes the pause after the last word (the word-timestamp seek), with a fallback
 where whisper loops on silence. `first_window` runs exactly the steps `transcribe` runs for its first window:
 log-Mel over the padded audio, `decode` with the same temperature fallback and thresholds, the same silence
 skip, one segment for the window (no timestamp tokens), `add_word_timestamps`; and says where the next window
-would start, so that the caller decodes the rest only when the guard asks for it.
+would start, so that the caller decodes the rest only when the guard asks for it. `first_windows` does the same
+for several pieces with one batched beam search (the pieces the fallback takes are left to `first_window`).
 """
 
 from __future__ import annotations
