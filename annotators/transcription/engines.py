@@ -90,13 +90,13 @@ class OpenAIWhisperEngine(TranscriptionEngine):
 
     def _transcribe_batch(self, pieces: list[np.ndarray], options: DecodeOptions,
                           refocus: Refocus | None = None) -> list[EngineOutput]:
-        """Pieces that fit one window: their first windows in one batch (`whisper_window.first_windows`); a
-        piece the temperature fallback takes, or longer, alone as `_transcribe` decodes it; then `refocus`'s
-        second passes one piece at a time (each has its own prompt)."""
+        """Pieces that fit one window: their first windows in one batch (`whisper_window.first_windows`, which
+        takes a piece on through the temperature fallback alone); longer pieces as `_transcribe` decodes them;
+        then `refocus`'s second passes one piece at a time (each has its own prompt)."""
         model = self._loaded
         language = options.language or (None if model.is_multilingual else "en")
         short = [i for i, p in enumerate(pieces) if one_window(p, options) and options.temperatures[:1] == (0.0,)]
-        firsts: dict[int, FirstWindow | None] = {}
+        firsts: dict[int, FirstWindow] = {}
         if len(short) > 1:
             found = whisper_first_windows(model, [pieces[i] for i in short], options, language,
                                           fp16=self.device == "cuda")
@@ -190,8 +190,8 @@ class FasterWhisperEngine(TranscriptionEngine):
     def cuda_unusable(cls) -> str | None:
         """CTranslate2's GPU build loads CUDA 12's cuBLAS at its first matrix product: a machine with a GPU
         but only another CUDA's libraries (an image with CUDA 13 alone) sees the device and would fail there."""
-        if not cls.cuda_available():
-            return "no GPU is visible"
+        if (reason := super().cuda_unusable()) is not None:
+            return reason
         if not loadable(CUBLAS):
             import ctranslate2
 

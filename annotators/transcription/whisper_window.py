@@ -6,17 +6,17 @@ where whisper loops on silence. `first_window` runs exactly the steps `transcrib
 log-Mel over the padded audio, `decode` with the same temperature fallback and thresholds, the same silence
 skip, one segment for the window (no timestamp tokens), `add_word_timestamps`; and says where the next window
 would start, so that the caller decodes the rest only when the guard asks for it. `first_windows` does the same
-for several pieces with one batched beam search (the pieces the fallback takes are left to `first_window`).
+for several pieces with one batched beam search (a piece the fallback takes goes on alone).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from annotators.transcription.engine import NO_SPEECH_PROB, DecodeOptions
+from annotators.transcription.engine import NO_SPEECH_PROB, SAMPLING_SEED, DecodeOptions
 
 COMPRESSION_RATIO = 2.4  # whisper's fallback thresholds (`transcribe` defaults, also faster-whisper's)
 LOGPROB = -1.0
@@ -45,17 +45,17 @@ def first_window(model: Any, samples: np.ndarray, options: DecodeOptions, langua
 
 
 def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions, language: str | None,
-                  fp16: bool) -> list[FirstWindow | None]:
+                  fp16: bool) -> list[FirstWindow]:
     """`first_window` for several pieces, their beam search at temperature 0 run as one batch (per language):
     on a GPU one piece's decoding leaves the device mostly idle. A piece whose result the temperature fallback
-    would reject comes back None, for the caller to decode alone (`first_window`, which does that fallback)."""
+    rejects goes on alone from the fallback's next temperature, its sampling seeded as `first_window`'s is."""
     import torch
     from whisper.decoding import DecodingOptions
 
     mels = [_mel(model, samples, fp16) for samples in pieces]
     batch = torch.stack([segment for segment, _, _ in mels])
     languages = [language] * len(pieces) if language else _languages(model, batch)
-    out: list[FirstWindow | None] = [None] * len(pieces)
+    found: dict[int, FirstWindow] = {}
     for lang in sorted(set(languages)):
         members = [k for k, found in enumerate(languages) if found == lang]
         tokenizer, prompt = _tokenizer(model, lang, options)
@@ -63,10 +63,13 @@ def first_windows(model: Any, pieces: list[np.ndarray], options: DecodeOptions, 
             language=lang, temperature=0.0, fp16=fp16, prompt=prompt, without_timestamps=options.without_timestamps,
             beam_size=options.beam_size if options.beam_size > 1 else None)).run(batch[members])
         for k, result in zip(members, results, strict=True):
-            if _accepted(result) or len(options.temperatures) == 1:
-                segment, size, content = mels[k]
-                out[k] = _window(model, tokenizer, result, segment, size, content, lang)
-    return out
+            segment, size, content = mels[k]
+            if not _accepted(result) and len(options.temperatures) > 1:  # on with the fallback, from its next step
+                torch.manual_seed(SAMPLING_SEED)
+                result = _decode_with_fallback(model, segment, replace(options, temperatures=options.temperatures[1:]),
+                                               lang, prompt, fp16)
+            found[k] = _window(model, tokenizer, result, segment, size, content, lang)
+    return [found[k] for k in range(len(pieces))]
 
 
 def _batch_task(model: Any, options: Any) -> Any:

@@ -125,6 +125,26 @@ def test_openai_whisper_beam_search_over_a_batch_matches_each_piece_alone(files:
     assert "upper lobe" in "".join(s.text for s in together[2].segments).lower()
 
 
+def test_openai_whisper_takes_a_batched_piece_on_through_the_fallback_without_decoding_it_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece whose batched beam search the fallback rejects (a looped take) goes on from the next
+    temperature, seeded as alone: the same transcript as alone, and no second decoding at temperature 0."""
+    from annotators.transcription import whisper_window
+
+    speech = decoding.load(DICTATION)
+    looped = np.concatenate([speech] * 5)[: 29 * decoding.SAMPLE_RATE]
+    engine = get_engine("openai-whisper", "tiny.en")
+    options = DecodeOptions(beam_size=2, best_of=2)
+    started: list[float] = []
+    fallback = whisper_window._decode_with_fallback
+    monkeypatch.setattr(whisper_window, "_decode_with_fallback",
+                        lambda *a, **k: started.append(a[2].temperatures[0]) or fallback(*a, **k))
+    together = engine.transcribe_batch([speech, looped], options)
+    assert started == [0.2]  # only the looped piece, from the fallback's second temperature
+    for piece, batched in zip((speech, looped), together, strict=True):
+        assert [s.text for s in engine.transcribe(piece, options).segments] == [s.text for s in batched.segments]
+
+
 def test_a_multilingual_model_detects_the_language_in_the_batch(files: list[Path]) -> None:
     engine = get_engine("faster-whisper", "base", compute_type="int8")
     results = list(transcribe_many(files[:2], engine, batch_size=2, **QUICK))
