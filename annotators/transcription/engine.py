@@ -147,6 +147,11 @@ class TranscriptionEngine(ABC):
             return first
         return replace(again, first_pass=said(first.segments), focus_prompt=prompt)
 
+    def prompt_counter(self) -> Callable[[str], int] | None:
+        """A function giving how many tokens whisper makes of a text as an initial prompt (the loaded
+        weights' tokenizer), or None when this engine cannot tell."""
+        return None
+
     @abstractmethod
     def _load(self) -> Any:
         """Build the library's model object."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,13 @@ class OpenAIWhisperEngine(TranscriptionEngine):
             model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
         _warm_tokenizer(model)
         return model.to(self.device).eval()
+
+    def prompt_counter(self) -> Callable[[str], int]:
+        from whisper.tokenizer import get_tokenizer
+
+        self.load()
+        tokenizer = get_tokenizer(self._loaded.is_multilingual, num_languages=self._loaded.num_languages)
+        return lambda text: len(tokenizer.encode(" " + text.strip()))
 
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
         import torch
@@ -206,6 +214,11 @@ class FasterWhisperEngine(TranscriptionEngine):
         compute = self.compute_type or ("float16" if self.device == "cuda" else "int8")
         return WhisperModel(str(weights.ct2_model_dir(self.model)), device=self.device, compute_type=compute,
                             cpu_threads=usable_cpus(), local_files_only=True)
+
+    def prompt_counter(self) -> Callable[[str], int]:
+        self.load()
+        tokenizer = self._loaded.hf_tokenizer
+        return lambda text: len(tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
 
     def _transcribe(self, samples: np.ndarray, options: DecodeOptions) -> EngineOutput:
         return self._transcribe_batch([samples], options)[0]

