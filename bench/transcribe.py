@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/transcribe.py [--speech ../shared/eval/speech]
         [--reports ../shared/eval/iu-cxr-dev/reports.csv] [--dictations 8] [--models tiny.en,base]
-        [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 5]
+        [--engines faster-whisper,openai-whisper] [--device cpu] [--compute-type int8] [--beam-size 3]
         [--skip 0] [--slow-subset 4] [--batch 8] [--json OUT] [--save-audio DIR | --audio DIR]
 
 Input: `jfk.flac` (+ `reference.txt`) from `--speech`, and `--dictations` reports from `--reports` spoken by
@@ -190,13 +190,20 @@ def plain_runner(engine: str, model: str, device: str, compute: str | None) -> A
     return lambda audio: ow.transcribe(audio, fp16=device == "cuda")["text"]
 
 
+def _options(beam: int | None) -> Any:
+    """Hilum's default decoding options, or with beam `beam` (and as many samples in the fallback)."""
+    from annotators.transcription import DecodeOptions
+
+    return DecodeOptions() if beam is None else DecodeOptions(beam_size=beam, best_of=max(beam, 1))
+
+
 def hilum_runner(engine: str, model: str, device: str, vocab: bool, prompt: bool, compute: str | None,
-                 beam: int, focus: bool) -> Any:
-    from annotators.transcription import DecodeOptions, get_engine, transcribe_samples
+                 beam: int | None, focus: bool) -> Any:
+    from annotators.transcription import get_engine, transcribe_samples
 
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
-    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
+    options = _options(beam)
     return lambda audio: transcribe_samples(audio, eng, vocabulary=vocab, prompt=prompt, options=options,
                                             focus=focus)
 
@@ -215,14 +222,14 @@ def per_file(run: Any) -> Any:
     return run_all
 
 
-def batched_runner(engine: str, model: str, device: str, compute: str | None, beam: int, size: int,
+def batched_runner(engine: str, model: str, device: str, compute: str | None, beam: int | None, size: int,
                    focus: bool) -> Any:
     """Hilum's many-file path: `transcribe_many` over the set's files, timed as a whole."""
-    from annotators.transcription import DecodeOptions, get_engine, transcribe_many, transcribe_samples
+    from annotators.transcription import get_engine, transcribe_many, transcribe_samples
 
     eng = get_engine(engine, model, device=device, compute_type=compute)
     eng.load()
-    options = DecodeOptions(beam_size=beam, best_of=max(beam, 1))
+    options = _options(beam)
 
     def run_all(items: list[tuple[Any, str, float, str]]) -> tuple[list[Any], float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -276,7 +283,8 @@ def main() -> int:
     parser.add_argument("--skip", type=int, default=0, help="usable reports to pass over first")
     parser.add_argument("--slow-subset", type=int, default=4,
                         help="dictations openai-whisper gets on CPU (the first N; 0: all)")
-    parser.add_argument("--beam-size", type=int, default=5, help="Hilum's beam size (1: greedy)")
+    parser.add_argument("--beam-size", type=int, default=None, help="Hilum's beam size (1: greedy; default: "
+                        "Hilum's default, DecodeOptions.beam_size)")
     parser.add_argument("--models", default="tiny.en,base")
     parser.add_argument("--engines", default="faster-whisper,openai-whisper")
     parser.add_argument("--configs", default="plain,hilum,hilum+corr,hilum+vocab-1pass,hilum+vocab")

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from annotators.transcription.engine import DecodeOptions
+
 _CHOICES_DEVICE = ["cpu", "cuda", "auto"]
 
 
@@ -47,7 +49,7 @@ def _line(path: str, engine: Any, result: Any) -> dict[str, Any]:
 @click.option("--device", type=click.Choice(_CHOICES_DEVICE), default="cpu", show_default=True)
 @click.option("--compute-type", default=None,
               help="faster-whisper only: int8 (default on CPU), float32 (the reference engine's numbers), ...")
-@click.option("--beam-size", default=5, show_default=True, type=click.IntRange(1, 20))
+@click.option("--beam-size", default=DecodeOptions.beam_size, show_default=True, type=click.IntRange(1, 20))
 @click.option("--language", default=None, help="force a language code (English-only models use en)")
 @click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
               help="correct near-miss medical words with the radiology lexicon")
@@ -55,14 +57,14 @@ def _line(path: str, engine: Any, result: Any) -> dict[str, Any]:
               help="with --vocabulary: also prompt the engine with lexicon terms")
 @click.option("--focus/--no-focus", default=True, show_default=True,
               help="with --prompt: decode each piece again, prompted with the terms its first pass heard or "
-                   "nearly heard (more medical terms right; about 1.5x the time)")
+                   "nearly heard (more medical terms right; about 1.5-1.7x the time)")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1, 64),
               help="30-second pieces (of one file or consecutive files) decoded together")
 def command(files: tuple[str, ...], output_path: str, engine_name: str, model: str, device: str,
             compute_type: str | None, beam_size: int, language: str | None, vocabulary: bool, prompt: bool,
             focus: bool, batch_size: int) -> None:
     """Transcribe dictation FILES (wav, flac, mp3, ogg, m4a) into OUTPUT, one JSON line per file."""
-    from annotators.transcription import DecodeOptions, TranscriptionError, get_engine, transcribe_many
+    from annotators.transcription import TranscriptionError, get_engine, transcribe_many
 
     try:
         engine = get_engine(engine_name, model, device=device, compute_type=compute_type)

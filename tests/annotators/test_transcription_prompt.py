@@ -1,5 +1,5 @@
 """The vocabulary prompt: which lexicon terms it names, and that naming them lets the real model (faster-whisper
-base, int8, beam 5: the product default on CPU) write the word itself instead of sound-alike English that the
+base, int8, beam 3: the product default on CPU) write the word itself instead of sound-alike English that the
 correction pass must then guess back ("media still" for "mediastinum"). Speech is synthesised by espeak-ng."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def heard(whisper_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     for k, sentence in enumerate(SENTENCES):
         wav = folder / f"s{k}.wav"
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), sentence], check=True)
-        text = transcribe_samples(decoding.load(str(wav)), engine, options=DecodeOptions(beam_size=5, best_of=5))
+        text = transcribe_samples(decoding.load(str(wav)), engine, options=DecodeOptions())
         out[sentence] = " ".join(w.word for s in text.segments for w in s.words).lower()
     return out
 
