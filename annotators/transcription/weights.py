@@ -133,6 +133,7 @@ def _joined(spec: PackagedModel, folders: list[Path]) -> Path:
         if (target / "model.bin").is_file():
             try:
                 _verify(target / "model.bin", spec.sha256)
+                _mend_tokenizer(target / "tokenizer.json")  # a cache joined before the mend
                 return target
             except WeightsError:
                 pass  # a damaged cache: join again
@@ -142,6 +143,7 @@ def _joined(spec: PackagedModel, folders: list[Path]) -> Path:
         for name in SIDE_FILES:
             if (folders[0] / name).is_file():
                 shutil.copyfile(folders[0] / name, tmp / name)
+        _mend_tokenizer(tmp / "tokenizer.json")
         with (tmp / "model.bin").open("wb") as out:
             for folder, part in zip(folders, spec.bin_parts, strict=True):
                 with (folder / part).open("rb") as src:
@@ -150,6 +152,30 @@ def _joined(spec: PackagedModel, folders: list[Path]) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         tmp.replace(target)
     return target
+
+
+FIRST_MERGE = "Ġ t"  # GPT-2's (and whisper's) highest-ranked byte-level BPE merge: " t"
+
+
+def _mend_tokenizer(path: Path) -> None:
+    """Put back a byte-level BPE tokenizer's first merge where its `tokenizer.json` lost it (`base`'s package
+    ships 49,999 of whisper's 50,000 merges, without " t"): without it every word after a space that starts
+    with "t" ("the", "tube", "thorax") is split into single letters when a prompt is encoded, unlike the
+    same weights in openai-whisper, so the two engines saw different prompts. Rewritten atomically; a
+    tokenizer that has the merge, or another vocabulary, is left as it is."""
+    if not path.is_file():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    model = data.get("model") or {}
+    merges = model.get("merges")
+    if model.get("type") != "BPE" or not isinstance(merges, list) or "Ġt" not in model.get("vocab", {}):
+        return
+    if any((m if isinstance(m, str) else " ".join(m)) == FIRST_MERGE for m in merges):
+        return
+    merges.insert(0, FIRST_MERGE if not merges or isinstance(merges[0], str) else FIRST_MERGE.split(" "))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _manifest_ok(pt: Path, manifest: Path, source_sha: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -271,3 +272,35 @@ def test_the_temperature_fallback_samples_the_same_way_in_every_process() -> Non
     texts = {subprocess.run([sys.executable, "-c", LOOPED, str(DICTATION)], capture_output=True, text=True,
                             check=True, env=os.environ.copy()).stdout for _ in range(2)}
     assert len(texts) == 1 and texts.pop().strip()
+
+
+def test_a_tokenizer_that_lost_its_first_merge_is_mended(tmp_path: Path) -> None:
+    path = tmp_path / "tokenizer.json"
+    broken = {"model": {"type": "BPE", "vocab": {"Ġ": 0, "t": 1, "Ġt": 2, "Ġa": 3}, "merges": ["Ġ a"]}}
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    weights._mend_tokenizer(path)
+    assert json.loads(path.read_text(encoding="utf-8"))["model"]["merges"] == ["Ġ t", "Ġ a"]
+    weights._mend_tokenizer(path)  # once only
+    assert json.loads(path.read_text(encoding="utf-8"))["model"]["merges"] == ["Ġ t", "Ġ a"]
+    other = {"model": {"type": "WordPiece", "vocab": {"Ġt": 0}}}
+    path.write_text(json.dumps(other), encoding="utf-8")
+    weights._mend_tokenizer(path)
+    assert json.loads(path.read_text(encoding="utf-8")) == other
+
+
+@pytest.mark.usefixtures("whisper_cache")
+def test_faster_whisper_base_encodes_prompts_as_openai_whisper_does() -> None:
+    """The `base` package's tokenizer.json lacks BPE's first merge (" t"); mended when the model is joined, it
+    encodes the lexicon and prose as whisper's own tokenizer does ("tube" one token, not "Ġ", "t", "ube")."""
+    from tokenizers import Tokenizer
+    from whisper.tokenizer import get_tokenizer
+
+    from annotators.transcription.vocabulary import from_ontology
+
+    mended = Tokenizer.from_file(str(weights.ct2_model_dir("base") / "tokenizer.json"))
+    with warnings.catch_warnings():  # whisper's vocabulary reader leaves its file to the garbage collector
+        warnings.simplefilter("ignore", ResourceWarning)
+        reference = get_tokenizer(True, num_languages=99)  # base is multilingual
+    vocab = from_ontology()
+    texts = [" " + t for t in vocab.prompt_terms] + [" " + vocab.prompt(), " The tube tip is at the thoracic inlet."]
+    assert [mended.encode(t, add_special_tokens=False).ids for t in texts] == [reference.encode(t) for t in texts]
