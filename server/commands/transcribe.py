@@ -15,9 +15,14 @@ from typing import Any
 
 import click
 
-from annotators.transcription.engine import DecodeOptions
-
 _CHOICES_DEVICE = ["cpu", "cuda", "auto"]
+
+
+def _default_beam() -> int:
+    """`DecodeOptions`' beam, read when the command runs (importing it would slow every `hilum` command)."""
+    from annotators.transcription import DecodeOptions
+
+    return DecodeOptions.beam_size
 
 
 def _error_line(path: str, engine: str, model: str, code: str, message: str) -> dict[str, Any]:
@@ -49,7 +54,7 @@ def _line(path: str, engine: Any, result: Any) -> dict[str, Any]:
 @click.option("--device", type=click.Choice(_CHOICES_DEVICE), default="cpu", show_default=True)
 @click.option("--compute-type", default=None,
               help="faster-whisper only: int8 (default on CPU), float32 (the reference engine's numbers), ...")
-@click.option("--beam-size", default=DecodeOptions.beam_size, show_default=True, type=click.IntRange(1, 20))
+@click.option("--beam-size", default=_default_beam, show_default="Hilum's, 3", type=click.IntRange(1, 20))
 @click.option("--language", default=None, help="force a language code (English-only models use en)")
 @click.option("--vocabulary/--no-vocabulary", default=True, show_default=True,
               help="correct near-miss medical words with the radiology lexicon")
@@ -64,7 +69,7 @@ def command(files: tuple[str, ...], output_path: str, engine_name: str, model: s
             compute_type: str | None, beam_size: int, language: str | None, vocabulary: bool, prompt: bool,
             focus: bool, batch_size: int) -> None:
     """Transcribe dictation FILES (wav, flac, mp3, ogg, m4a) into OUTPUT, one JSON line per file."""
-    from annotators.transcription import TranscriptionError, get_engine, transcribe_many
+    from annotators.transcription import DecodeOptions, TranscriptionError, get_engine, transcribe_many
 
     try:
         engine = get_engine(engine_name, model, device=device, compute_type=compute_type)

@@ -202,6 +202,14 @@ def test_cli_rejects_unknown_engine(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "valid: faster-whisper, openai-whisper" in result.output
 
 
+def test_cli_beam_default_is_the_decoding_default() -> None:
+    """`--beam-size` is read from `DecodeOptions` when the command runs; its help says the same number."""
+    from server.cli import main
+
+    shown = CliRunner().invoke(main, ["transcribe", "--help"], terminal_width=200).output
+    assert f"Hilum's, {DecodeOptions().beam_size}" in shown
+
+
 def test_cli_models_list_and_prepare(whisper_cache: Path) -> None:
     from server.cli import main
 
